@@ -127,6 +127,8 @@ def _heads(doc: Document) -> list[_Head]:
             and not re.search(r"[\d,，]", plain)
             and (prev_text[-1:] in _END_PUNCT or prev_head)
             and len(nxt) > len(plain)
+            and not _L1.match(nxt)
+            and not _L2.match(nxt)
             and not plain.endswith((":", "："))
         ):
             head = _Head(3, _clean(plain), ls, le)
@@ -286,17 +288,14 @@ def chunk(
     out: list[Chunk] = []
     seen: dict[str, int] = {}
     for sec in sections(doc):
-        units: list[tuple[int, int]] = []
-        for ks, ke in doc.keep:
-            s, e = max(sec.start, ks), min(sec.end, ke)
-            if s < e:
-                units.extend(split_sentences(text, s, e))
-        if not units:
-            continue
+        # one run of sentence units per content span: no chunk bridges boilerplate
+        runs = [split_sentences(text, max(sec.start, ks), min(sec.end, ke)) for ks, ke in doc.keep]
+        runs = [r for r in runs if r]
         # a section that is only its heading line gives no chunk (its path lives on in children)
-        if sec.body_start > sec.start and all(e <= sec.body_start for _, e in units):
+        if not runs or (sec.body_start > sec.start and all(e <= sec.body_start for r in runs for _, e in r)):
             continue
-        for s, e in _pack(text, units, budget, overlap, min_tokens):
+        windows = [w for r in runs for w in _pack(text, r, budget, overlap, min_tokens)]
+        for s, e in windows:
             piece = text[s:e]
             h = hashlib.sha1((" > ".join(sec.path) + "\x00" + piece).encode()).hexdigest()
             n = seen.get(h, 0)

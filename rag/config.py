@@ -24,6 +24,12 @@ def home() -> Path:
     return Path.home() / ".rag"
 
 
+def models_dir() -> Path:
+    """Where converted models live (RAG_MODELS_DIR, else `models/` in the data directory)."""
+    env = os.environ.get("RAG_MODELS_DIR")
+    return Path(env).expanduser().resolve() if env else home() / "models"
+
+
 def seeds_dir() -> Path:
     env = os.environ.get("RAG_SEEDS")
     return Path(env).expanduser().resolve() if env else REPO_ROOT / "seeds"

@@ -213,10 +213,17 @@ def _translate(exc: BaseException, base_url: str, model: str, timeout: float | N
     return LLMError(f"{where} failed ({type(exc).__name__}: {_short(exc, 100)}); {_FALLBACK}", kind="http")
 
 
-def _empty(base_url: str) -> LLMError:
+def _no_stream(base_url: str) -> LLMError:
+    """The HTTP call succeeded but not one chat-completion chunk could be read."""
     return LLMError(
-        f"LLM endpoint {base_url} sent an empty reply (no chat completion text); {_FALLBACK}", kind="empty"
+        f"LLM endpoint {base_url} sent no chat completion (an empty reply, or one that is not an "
+        f"OpenAI-compatible stream); {_FALLBACK}",
+        kind="junk",
     )
+
+
+def _empty(base_url: str) -> LLMError:
+    return LLMError(f"LLM endpoint {base_url} sent an empty reply (no text); {_FALLBACK}", kind="empty")
 
 
 # --------------------------------------------------------------------------- model
@@ -249,7 +256,7 @@ def _model_class() -> Any:
             except Exception as exc:  # noqa: BLE001 - translated, cause kept
                 raise self._err(exc) from exc
             if not got:
-                raise _empty(self.openai_api_base or "")
+                raise _no_stream(self.openai_api_base or "")
 
         async def _astream(self, *args: Any, **kwargs: Any) -> Any:
             got = False
@@ -262,7 +269,7 @@ def _model_class() -> Any:
             except Exception as exc:  # noqa: BLE001
                 raise self._err(exc) from exc
             if not got:
-                raise _empty(self.openai_api_base or "")
+                raise _no_stream(self.openai_api_base or "")
 
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             try:

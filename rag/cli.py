@@ -1,0 +1,148 @@
+"""The `rag` command. Subcommands import what they need when they run, so that
+`rag --help` starts fast."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _out(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _err(msg: str) -> None:
+    print(f"rag: {msg}", file=sys.stderr)
+
+
+# --- index ------------------------------------------------------------------------------
+def cmd_index(args) -> int:
+    from . import config
+    from .embed import get_embedder
+    from .index import index_paths
+    from .store import Store, StoreError
+
+    paths = [Path(p) for p in args.paths] or [config.seeds_dir()]
+    try:
+        store = Store(get_embedder())
+    except StoreError as e:
+        _err(str(e))
+        return 2
+    bar = None
+
+    def progress(event, **kw):
+        nonlocal bar
+        if event == "plan" and kw["total"] and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=kw["total"], unit="chunk", desc="embedding", file=sys.stderr)
+        elif event == "embedded" and bar is not None:
+            bar.update(kw["n"])
+
+    log = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr))
+    try:
+        res = index_paths(paths, store, progress=progress, log=log)
+    except KeyboardInterrupt:
+        _err("interrupted: the previous index is still in place; run `rag index` again to finish")
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        _out(res.as_dict())
+    else:
+        print(
+            f"added {len(res.added)}, changed {len(res.changed)}, removed {len(res.removed)}, "
+            f"unchanged {len(res.unchanged)}, skipped {len(res.skipped)}; "
+            f"embedded {res.chunks_embedded} chunks (kept {res.chunks_kept}, deleted {res.chunks_deleted}) "
+            f"in {res.seconds:.1f}s"
+        )
+        for label, names in (("added", res.added), ("changed", res.changed), ("removed", res.removed)):
+            for n in names:
+                print(f"  {label}: {n}")
+        for f, why in res.skipped:
+            print(f"  skipped: {f}: {why}")
+        for f, g in res.guessed:
+            print(f"  guessed: {f}: {g}")
+    return 1 if res.skipped and not (res.added or res.changed or res.unchanged) else 0
+
+
+# --- chunks -----------------------------------------------------------------------------
+def resolve_report(ref: str) -> Path:
+    """A report id, a file name in seeds/, or a path → the file's path."""
+    from . import config
+    from .catalog import load_catalog
+
+    p = Path(ref)
+    if p.exists():
+        return p
+    seeds = config.seeds_dir()
+    if (seeds / ref).exists():
+        return seeds / ref
+    for r in load_catalog(seeds).values():
+        if ref in (r.id, Path(r.file).stem):
+            return seeds / r.file
+    known = sorted(r.id for r in load_catalog(seeds).values())
+    raise SystemExit(f"rag: unknown report {ref!r}; known: {', '.join(known)} (or give a file path)")
+
+
+def cmd_chunks(args) -> int:
+    from . import chunk as chunking
+    from . import load
+
+    path = resolve_report(args.report)
+    try:
+        doc = load.read(path)
+    except load.LoadError as e:
+        _err(f"{path.name}: {e}")
+        return 1
+    chunks = chunking.chunk(doc)
+    if args.json:
+        _out(
+            [
+                {"id": c.id, "section": c.section, "section_kind": c.section_kind, "start": c.start,
+                 "end": c.end, "tokens": c.tokens, "text": c.text}
+                for c in chunks
+            ]
+        )
+        return 0
+    r = doc.report
+    print(f"{r.title}  [{r.id}] {r.region} {r.year}  ({path.name}, {doc.encoding}{', guessed' if r.guessed else ''})")
+    print(f"{len(chunks)} chunks, {sum(c.tokens for c in chunks)} tokens")
+    last = None
+    for c in chunks:
+        if c.section != last:
+            print(f"\n§ {c.section}  [{c.section_kind}]")
+            last = c.section
+        preview = c.text.replace("\n", " ")
+        print(f"  {c.id}  {c.start}-{c.end}  {c.tokens} tok  {preview[:60]}{'…' if len(preview) > 60 else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Questions, answers with citations and summaries over government work reports.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("index", help="index seeds/ or the given files/folders (incremental)")
+    s.add_argument("paths", nargs="*")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("chunks", help="show how a report is cut into sections and chunks")
+    s.add_argument("report", help="report id, seed file name or path")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_chunks)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import config  # noqa: F401  (sets the offline flags first)
+
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
