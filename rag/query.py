@@ -1,0 +1,222 @@
+"""Question analysis, deterministic: which region(s), which year(s), what is wanted
+(a target for a year the report plans, or a result for a year it reviews), which
+indicator — turned into the reports to search and the section kind to prefer.
+
+A 2020 target lives in the 2020 report's plan part; a 2019 result in the same report's
+review part. Follow-ups ("那慈溪呢?", "2019年呢?") are resolved against the previous
+turn's analysis.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from .catalog import region_aliases
+from .types import Report
+
+# Indicators and the ways people name them (English included). The first name is the
+# one the reports use; every name is a search term.
+INDICATORS: dict[str, tuple[str, ...]] = {
+    "地区生产总值": ("地区生产总值", "生产总值", "gdp", "经济总量", "经济增长", "gross domestic product"),
+    "一般公共预算收入": ("一般公共预算收入", "财政收入", "公共预算收入", "fiscal revenue", "budget revenue", "public budget revenue"),
+    "城镇居民人均可支配收入": ("城镇居民人均可支配收入", "城镇居民收入", "城镇居民", "urban residents", "urban disposable income", "urban income"),
+    "农村居民人均可支配收入": ("农村居民人均可支配收入", "农村居民收入", "农村居民", "rural residents", "rural disposable income", "rural income"),
+    "人均可支配收入": ("人均可支配收入", "可支配收入", "居民收入", "disposable income"),
+    "固定资产投资": ("固定资产投资", "fixed-asset investment", "fixed asset investment", "investment in fixed assets"),
+    "社会消费品零售总额": ("社会消费品零售总额", "社零", "消费品零售", "retail sales", "retail"),
+    "规上工业增加值": ("规上工业增加值", "工业增加值", "industrial added value", "industrial value added"),
+    "数字经济核心产业增加值": ("数字经济核心产业增加值", "数字经济", "digital economy"),
+    "服务业增加值": ("服务业增加值", "服务业", "service sector", "services"),
+    "研发投入": ("研发投入", "研发", "r&d"),
+    "进出口": ("进出口", "外贸", "出口", "foreign trade", "exports", "imports", "trade"),
+    "实际利用外资": ("实际利用外资", "利用外资", "外资", "foreign investment", "foreign capital", "fdi"),
+    "城镇新增就业": ("城镇新增就业", "新增就业", "就业", "new jobs", "employment", "jobs"),
+    "失业率": ("失业率", "unemployment"),
+    "居民消费价格": ("居民消费价格", "cpi", "consumer price", "consumer prices", "物价"),
+    "人口": ("常住人口", "户籍人口", "人口", "population"),
+    "商品销售额": ("商品销售额", "销售额", "sales"),
+    "税收": ("税收", "tax"),
+    "民生实事": ("民生实事", "livelihood projects"),
+    "节能减排": ("节能减排", "能耗", "energy"),
+}
+
+_TARGET = re.compile(
+    r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|任务|新开工|新增|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
+)
+_RESULT = re.compile(
+    r"实现了|完成了|达到了|增长了|实际|结果|成效|成绩|回顾|去年|上年|全年实现|\bresults?\b|\bachiev\w*|\bactual\w*|\bwas\b|\bwere\b|\bgrew\b|\breached\b|\bdid\b|\brecorded\b"
+)
+_DEFINE = re.compile(r"是指|什么意思|指什么|什么是|含义|名词解释|\bmean(?:s|ing)?\b|\bdefin\w*|\bwhat is\b.*\b(?:term|concept)\b")
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_FOLLOWUP = re.compile(r"^(那|那么|还有|and|what about|how about)|呢[?？]?$", re.I)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as asked (after truncation)
+    regions: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    intent: str = "other"  # "target" | "result" | "define" | "other"
+    indicators: tuple[str, ...] = ()  # canonical indicator names
+    report_ids: tuple[str, ...] = ()  # reports to search; () = all
+    english: bool = False
+    search_text: str = ""  # what retrieval embeds/tokenises (English terms mapped to Chinese)
+    problem: str = ""  # non-empty: the reports cannot answer this (region/year not covered)
+    resolved_from: str = ""  # the previous question, for a follow-up
+
+    @property
+    def section_kind(self) -> str:
+        return {"target": "plan", "result": "review"}.get(self.intent, "")
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _find_regions(low: str, reports: list[Report]) -> tuple[str, ...]:
+    found: list[tuple[int, str]] = []
+    for canon, aliases in region_aliases({r.file: r for r in reports}).items():
+        hits = [low.find(a) for a in aliases if a and a in low]
+        if hits:
+            found.append((min(hits), canon))
+    return tuple(c for _, c in sorted(found))
+
+
+def _find_indicators(low: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for canon, names in INDICATORS.items():
+        if any((re.search(rf"\b{re.escape(n)}\b", low) if n.isascii() else n in low) for n in names):
+            out.append(canon)
+    # the specific wins over the general: 城镇居民人均可支配收入 implies 人均可支配收入
+    if any(i.endswith("人均可支配收入") and i != "人均可支配收入" for i in out):
+        out = [i for i in out if i != "人均可支配收入"]
+    return tuple(out)
+
+
+def _relative_years(low: str, reports: list[Report]) -> list[int]:
+    if not reports:
+        return []
+    base = max(r.year for r in reports)
+    out = []
+    if "今年" in low or "this year" in low:
+        out.append(base)
+    if "去年" in low or "上年" in low or "last year" in low:
+        out.append(base - 1)
+    if "明年" in low or "next year" in low:
+        out.append(base + 1)
+    return out
+
+
+def _intent(low: str) -> str:
+    if _DEFINE.search(low):
+        return "define"
+    t, r = bool(_TARGET.search(low)), bool(_RESULT.search(low))
+    if t and not r:
+        return "target"
+    if r and not t:
+        return "result"
+    return "other"
+
+
+def _search_text(q: str, indicators: tuple[str, ...], regions: tuple[str, ...], english: bool) -> str:
+    """The question, plus (for English) the Chinese names of what it asks about."""
+    extra = list(indicators) + list(regions)
+    if english:
+        low = q.lower()
+        if re.search(r"\btargets?\b|\bgoals?\b|\bplan", low):
+            extra.append("目标")
+        if re.search(r"\bgrow|\bgrowth\b|\bincreas", low):
+            extra.append("增长")
+    return q + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
+
+
+def choose_reports(
+    regions: tuple[str, ...], years: tuple[int, ...], intent: str, reports: list[Report]
+) -> tuple[tuple[str, ...], str]:
+    """(report ids to search, problem). A problem means no report can answer."""
+    pool = [r for r in reports if not regions or r.region in regions]
+    if regions and not pool:
+        return (), f"没有{'、'.join(regions)}的报告 (no report for {', '.join(regions)})"
+    if not years:
+        return tuple(r.id for r in pool), ""
+    ok: list[Report] = []
+    for r in pool:
+        covered = set(r.review_years) | set(r.plan_years) | {r.year}
+        if intent == "target":
+            covered = set(r.plan_years)
+        elif intent == "result":
+            covered = set(r.review_years)
+        if any(y in covered for y in years):
+            ok.append(r)
+    if not ok:
+        have = "; ".join(
+            f"{r.title}: 回顾 {','.join(map(str, r.review_years)) or '—'} / 计划 {','.join(map(str, r.plan_years)) or '—'}"
+            for r in pool
+        )
+        what = {"target": "目标", "result": "实际结果"}.get(intent, "信息")
+        return (), f"报告中没有{'、'.join(regions) or ''}{'、'.join(map(str, years))}年的{what} (reports cover: {have})"
+    return tuple(r.id for r in ok), ""
+
+
+def analyze(question: str, reports: list[Report], prev: Query | None = None) -> Query:
+    q = normalize(question).strip()
+    low = q.lower()
+    english = not _CJK.search(q)
+    regions = _find_regions(low, reports)
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q))) or tuple(_relative_years(low, reports))
+    intent = _intent(low)
+    indicators = _find_indicators(low)
+    resolved_from = ""
+    # a follow-up inherits what it does not say from the previous turn
+    if prev is not None and (not indicators or _FOLLOWUP.search(q)) and len(q) <= 40:
+        if regions or years or _FOLLOWUP.search(q):
+            resolved_from = prev.text
+            indicators = indicators or prev.indicators
+            if not regions:
+                regions = prev.regions
+            if not years:
+                years = prev.years
+            if intent == "other":
+                intent = prev.intent
+            if years and years != prev.years and intent == "target":
+                # "2019年呢?" after a 2020 target: a year the reports only review asks for a result
+                pool = [r for r in reports if not regions or r.region in regions]
+                if pool and not any(y in r.plan_years for r in pool for y in years) and any(
+                    y in r.review_years for r in pool for y in years
+                ):
+                    intent = "result"
+    # a year that only a review covers (or only a plan) decides an open intent
+    if intent == "other" and years:
+        pool = [r for r in reports if not regions or r.region in regions]
+        in_plan = any(y in r.plan_years for r in pool for y in years)
+        in_review = any(y in r.review_years for r in pool for y in years)
+        if in_review and not in_plan:
+            intent = "result"
+        elif in_plan and not in_review:
+            intent = "target"
+    report_ids, problem = choose_reports(regions, years, intent if intent in ("target", "result") else "other", reports)
+    text = q
+    if resolved_from:
+        text = f"{prev.text} → {q}"
+    search = _search_text(q if not resolved_from else f"{prev.search_text} {q}", indicators, regions, english)
+    return Query(
+        text=q,
+        regions=regions,
+        years=years,
+        intent=intent,
+        indicators=indicators,
+        report_ids=report_ids,
+        english=english,
+        search_text=search,
+        problem=problem,
+        resolved_from=resolved_from,
+    )
+
+
+def with_report(q: Query, report_id: str) -> Query:
+    """Restrict a query to one report (the user's report filter)."""
+    if q.report_ids and report_id not in q.report_ids:
+        return replace(q, report_ids=(), problem=q.problem or f"所选报告 {report_id} 与问题中的地区/年份不符")
+    return replace(q, report_ids=(report_id,))
