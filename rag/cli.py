@@ -120,6 +120,62 @@ def cmd_chunks(args) -> int:
     return 0
 
 
+# --- ask -------------------------------------------------------------------------------
+def _print_answer(ans, retriever, streamed: bool = False) -> None:
+    print()
+    if not streamed:
+        print(ans.answer)
+    for note in ans.notes:
+        print(f"  ! {note}")
+    if ans.citations:
+        print("\n来源 (sources):")
+        for c in ans.citations:
+            r = retriever.report(c.report_id)
+            print(f"  [{c.n}] {r.title if r else c.report_id} · {c.section}")
+            print(f"      “{c.quote.strip()}”  ({c.doc} {c.start}-{c.end})")
+    elif ans.retrieved:
+        print("\n最接近的段落 (nearest passages):")
+        for i, s in enumerate(ans.retrieved[:3], 1):
+            r = retriever.report(s.report_id)
+            print(f"  {i}. {r.title if r else s.report_id} · {s.section}  ({s.doc} {s.start}-{s.end})")
+    print(f"\n[{ans.mode}, {ans.latency_ms} ms]")
+
+
+def cmd_ask(args) -> int:
+    from .answer import answer_to_dict
+    from .conversation import Conversation
+    from .service import IndexMissing, answerer
+
+    try:
+        a = answerer()
+    except IndexMissing as e:
+        _err(str(e))
+        return 2
+    if args.extractive:
+        a.llm_cfg = None
+    conv = Conversation(a, report=args.report)
+    questions = list(args.question)
+    if not questions:  # interactive: one question a line, follow-ups understood
+        print("输入问题，空行退出 (empty line quits)", file=sys.stderr)
+        questions = iter(lambda: input("? ").strip(), "")
+    for question in questions:
+        streamed = []
+        stream = None if args.json else (lambda d: (streamed.append(d), print(d, end="", flush=True)))
+        try:
+            ans = conv.ask(question, k=args.k, on_token=stream)
+        except ValueError as e:
+            _err(str(e))
+            return 2
+        if args.json:
+            _out(answer_to_dict(ans))
+        else:
+            same = "".join(streamed).strip() == ans.answer.strip()
+            if streamed and not same:  # the LLM's reply was replaced (guard, fallback)
+                print("\n\n→ " + ans.answer)
+            _print_answer(ans, a.retriever, streamed=bool(streamed))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Questions, answers with citations and summaries over government work reports.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -134,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("report", help="report id, seed file name or path")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_chunks)
+
+    s = sub.add_parser("ask", help="answer a question with citations (no question: interactive)")
+    s.add_argument("question", nargs="*")
+    s.add_argument("--report", help="only this report (id)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--k", type=int, default=5, help="passages to retrieve")
+    s.add_argument("--extractive", action="store_true", help="ignore a configured LLM")
+    s.set_defaults(func=cmd_ask)
     return p
 
 

@@ -87,7 +87,7 @@ def _find_regions(low: str, reports: list[Report]) -> tuple[str, ...]:
 def _find_indicators(low: str) -> tuple[str, ...]:
     out: list[str] = []
     for canon, names in INDICATORS.items():
-        if any((re.search(rf"\b{re.escape(n)}\b", low) if n.isascii() else n in low) for n in names):
+        if any((re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", low) if n.isascii() else n in low) for n in names):
             out.append(canon)
     # the specific wins over the general: 城镇居民人均可支配收入 implies 人均可支配收入
     if any(i.endswith("人均可支配收入") and i != "人均可支配收入" for i in out):
