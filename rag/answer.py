@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from . import config, guard, tokens
 from .query import INDICATORS, Query, analyze, with_report
-from .retrieve import Result, Retriever, Sentence
+from .retrieve import Result, Retriever, Sentence, key_terms
 from .types import Answer, Citation, Span
 
 MAX_QUESTION_TOKENS = 200
@@ -50,14 +50,28 @@ def _indicator_names(q: Query) -> list[str]:
     return [n for i in q.indicators for n in INDICATORS[i] if not n.isascii()]
 
 
+_UNIT_Q = re.compile(r"多少(亿元|万元|元|万人|人|个|家|亩|公里|千米|平方米|万平方米|吨|所|条|项|座|套|名|户|辆|次|件)")
+_MONEY_Q = re.compile(r"总额|总量|多少亿|多少钱|\bvalue\b|\bamount\b|\btotal\b|\bhow much money\b")
+_SPEAKER_Q = re.compile(r"谁作|报告人|作报告的是|谁做|谁代表|who (?:gave|delivered|presented|made)|speaker")
+
+
 def _supports(q: Query, s: Sentence, retriever: Retriever) -> bool:
     """Does this sentence plausibly answer the question (and not another region's/year's)?"""
     names = _indicator_names(q)
-    if names and not any(n in s.text for n in names) and not any(n in s.passage.section for n in names):
+    has_name = any(n in s.text for n in names)
+    if names and not has_name and not any(n in s.passage.section for n in names):
         return False
-    if s.lexical < MIN_LEXICAL and not (names and any(n in s.text for n in names) and s.lexical >= 0.2):
+    floor = MIN_LEXICAL if not q.english else 0.0  # English words never occur in the text
+    if s.lexical < floor and not (has_name and s.lexical >= 0.15):
         return False
-    if _NUMERIC_Q.search(q.text.lower()) and q.intent in ("target", "result") and not re.search(r"\d", s.text):
+    flat = s.text.replace(" ", "")
+    low = q.text.lower()
+    if _NUMERIC_Q.search(low) and q.intent in ("target", "result") and not re.search(r"\d", s.text):
+        return False
+    m = _UNIT_Q.search(low)
+    if m and not re.search(rf"\d{re.escape(m.group(1))}|\d[万亿千百]?{re.escape(m.group(1)[-1])}", flat):
+        return False  # "多少元" needs an amount in 元, not a growth rate
+    if _MONEY_Q.search(low) and names and not re.search(r"\d[\d.]*[万亿]?(?:美)?元", flat):
         return False
     report = retriever.report(s.passage.report_id)
     if q.years and report:
@@ -78,13 +92,14 @@ def _trim(sentence: str, q: Query) -> str:
     matching one) through its first figure; the whole sentence for lists."""
     s = sentence.strip().lstrip("#").strip()
     s = re.sub(r"\*\*", "", s)
+    s = re.sub(r"\s*\n\s*", "", s)  # a line broken mid-sentence reads as one line
     if len(s) <= 90 or _LIST_Q.search(q.text.lower()) or q.intent == "define":
         return s[:MAX_ANSWER_CHARS].rstrip("，,；;：:、 ")
     clauses = [m.group(0) for m in _CLAUSE.finditer(s)]
     if len(clauses) <= 1:
         return s[:MAX_ANSWER_CHARS]
     names = _indicator_names(q)
-    terms = [t for t in re.split(r"\s+", q.search_text) if t]
+    terms = key_terms(q)
 
     def score(c: str) -> float:
         return 3 * sum(n in c for n in names) + sum(t in c for t in terms) + (0.5 if re.search(r"\d", c) else 0)
@@ -162,7 +177,31 @@ class Answerer:
                                     search_text=q.search_text))
         return subs or [q]
 
+    def _speaker(self, q: Query) -> Answer | None:
+        """"谁作的报告?": the catalog names the speaker; cite the line of the text naming them."""
+        if not _SPEAKER_Q.search(q.text.lower()):
+            return None
+        for r in self.retriever.reports:
+            if (q.report_ids and r.id not in q.report_ids) or not r.speaker:
+                continue
+            name = r.speaker.split()[-1]
+            text = self.retriever.texts.get(r.file, "")
+            at = text.find(name)
+            if at < 0:
+                continue
+            ls, le = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+            le = len(text) if le < 0 else le
+            quote = text[ls:le].strip()
+            ls = text.find(quote, ls)
+            sec = next((p.section for p in self.retriever.passages if p.doc == r.file and p.start <= ls < p.end), "")
+            c = Citation(1, r.file, r.id, sec, ls, ls + len(quote), quote)
+            return Answer(q.text, f"{r.title}由{r.speaker}作。 [1]", False, (c,), (), "extractive")
+        return None
+
     def extractive(self, q: Query, k: int = 5) -> tuple[Answer, Result | None]:
+        if not q.problem and (sp := self._speaker(q)) is not None:
+            res = self.retriever.retrieve(q, k=k)
+            return replace(sp, retrieved=tuple(_dedupe([_span_of(sp.citations[0])] + res.spans()))[:k]), res
         subs = self._sub_queries(q)
         picked: list[tuple[Query, Sentence]] = []
         retrieved: list[Span] = []
@@ -285,6 +324,10 @@ class Answerer:
         if not text or not text.strip():
             raise LLMError("LLM returned an empty reply", kind="junk")
         return text
+
+
+def _span_of(c: Citation) -> Span:
+    return Span(c.doc, c.report_id, c.section, c.start, c.end, c.quote, 1.0)
 
 
 def _dedupe(spans: list[Span]) -> list[Span]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from . import tokens
 from .types import Chunk, Document, Section
 
+VERSION = 2  # bump when sections or chunks would come out differently (forces a re-chunk)
 BUDGET = 300  # cl100k tokens per chunk
 OVERLAP = 40  # tokens of trailing sentences repeated at the start of the next chunk
 MIN_TOKENS = 60  # a tail shorter than this merges into the previous chunk
@@ -195,12 +196,31 @@ def sections(doc: Document) -> list[Section]:
     return out
 
 
+_HEAD_START = re.compile(rf"\s*(#|\*\*|——|[（(][{_NUM}]|[{_NUM}]{{1,3}}、)")
+
+
+def _broken_line(text: str, pos: int, nl: int, end: int) -> bool:
+    """Is the newline at `nl` a line break inside a sentence (as PDF copies have)? Yes when
+    the line before is long and ends without punctuation, and the next is no heading."""
+    j = nl
+    while j > pos and text[j - 1].isspace():  # skip blank lines back to the text
+        j -= 1
+    ls = text.rfind("\n", pos, j)
+    line = text[(ls + 1 if ls >= 0 else pos) : j]
+    if len(line.strip()) < 20 or line[-1] in _END_PUNCT or line.lstrip().startswith(("#", "**")):
+        return False
+    return not _HEAD_START.match(text, nl + 1, end)
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans (offsets into `text`) between start and end, whitespace trimmed."""
+    """Sentence spans (offsets into `text`) between start and end, whitespace trimmed.
+    Sentences end at 。！？； and at line ends, but for lines broken mid-sentence."""
     end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
     pos = start
     for m in _SENT_END.finditer(text, start, end):
+        if m.group(0) == "\n" and _broken_line(text, pos, m.start(), end):
+            continue
         _add_trimmed(text, pos, m.end(), out)
         pos = m.end()
     _add_trimmed(text, pos, end, out)

@@ -47,7 +47,7 @@ class IndexResult:
 
 
 def _settings_key() -> str:
-    return f"budget={chunking.BUDGET},overlap={chunking.OVERLAP},min={chunking.MIN_TOKENS}"
+    return f"v{chunking.VERSION},budget={chunking.BUDGET},overlap={chunking.OVERLAP},min={chunking.MIN_TOKENS}"
 
 
 def index_paths(paths: list[Path], store: Store, progress=None, log=print) -> IndexResult:

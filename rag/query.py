@@ -29,7 +29,7 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     "数字经济核心产业增加值": ("数字经济核心产业增加值", "数字经济", "digital economy"),
     "服务业增加值": ("服务业增加值", "服务业", "service sector", "services"),
     "研发投入": ("研发投入", "研发", "r&d"),
-    "进出口": ("进出口", "外贸", "出口", "foreign trade", "exports", "imports", "trade"),
+    "进出口": ("进出口", "外贸", "出口", "foreign trade", "exports", "export", "imports", "import", "trade"),
     "实际利用外资": ("实际利用外资", "利用外资", "外资", "foreign investment", "foreign capital", "fdi"),
     "城镇新增就业": ("城镇新增就业", "新增就业", "就业", "new jobs", "employment", "jobs"),
     "失业率": ("失业率", "unemployment"),
@@ -42,7 +42,7 @@ INDICATORS: dict[str, tuple[str, ...]] = {
 }
 
 _TARGET = re.compile(
-    r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|任务|新开工|新增|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
+    r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
 )
 _RESULT = re.compile(
     r"实现了|完成了|达到了|增长了|实际|结果|成效|成绩|回顾|去年|上年|全年实现|\bresults?\b|\bachiev\w*|\bactual\w*|\bwas\b|\bwere\b|\bgrew\b|\breached\b|\bdid\b|\brecorded\b"
@@ -187,8 +187,9 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
                     y in r.review_years for r in pool for y in years
                 ):
                     intent = "result"
-    # a year that only a review covers (or only a plan) decides an open intent
-    if intent == "other" and years:
+    # a year that only a review covers (or only a plan) decides the intent: a 2019
+    # figure in a 2020 report is a result, whatever the wording ("新增", "目标任务")
+    if years and intent in ("other", "target", "result"):
         pool = [r for r in reports if not regions or r.region in regions]
         in_plan = any(y in r.plan_years for r in pool for y in years)
         in_review = any(y in r.review_years for r in pool for y in years)

@@ -8,7 +8,6 @@ with LCEL like any other runnable.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -298,8 +297,8 @@ class Retriever:
                 score += 0.15
             if numeric and _NUM.search(t):
                 score += 0.05
-            if q.years and any(str(y) in t.replace(" ", "") for y in q.years):
-                score += 0.05
+            if q.years and any(str(y) in t.replace(" ", "") or str(y) in p.section.replace(" ", "") for y in q.years):
+                score += 0.08
             if extra is not None:
                 score = 0.5 * score + 0.5 * float(extra[i])
             out.append(Sentence(p, a, b, t, score, lex, float(dense[i])))
@@ -333,7 +332,3 @@ class Retriever:
         return ReportRetriever()
 
 
-def cosine(a, b) -> float:
-    num = sum(x * y for x, y in zip(a, b))
-    den = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return num / den if den else 0.0
