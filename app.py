@@ -269,7 +269,7 @@ def _summary(report_id: str) -> str:
     except ImportError:
         return "ℹ️ 摘要功能尚未安装 (summaries are not available yet: `rag.summarize` is missing)."
     try:
-        md = summarize_report(report_id).to_markdown()
+        md = summarize_report(report_id, llm_cfg=LOADER.get().llm_cfg).to_markdown()
     except Exception as e:
         traceback.print_exc()
         return f"⚠️ 摘要生成失败 (the summary failed): {fmt.md_text(_message(e))}"
@@ -312,7 +312,7 @@ def latest_eval():
     """(markdown, image path or None) of the newest runs/*/report.md."""
     reports = sorted(RUNS.glob("*/report.md"), key=lambda p: p.stat().st_mtime) if RUNS.is_dir() else []
     if not reports:
-        return "还没有评测结果 (no eval run yet): 点击下面的按钮运行评测 (press the button to run one).", None
+        return "还没有评测结果 (no eval run yet): 点击“运行评测”按钮 (press “Run the eval”).", None
     p = reports[-1]
     md = fmt.strip_local_images(p.read_text(encoding="utf-8", errors="replace"))
     img = p.parent / "metrics.png"
@@ -320,14 +320,20 @@ def latest_eval():
     return head + md, (str(img) if img.exists() else None)
 
 
+def _eval_view(prefix: str = ""):
+    """(status, image update, report markdown) for the eval tab: the newest report."""
+    md, img = latest_eval()
+    return prefix, gr.Image(value=img, visible=img is not None), md
+
+
 def run_eval(progress=gr.Progress(track_tqdm=True)):
-    out = RUNS / datetime.now().strftime("%Y%m%d-%H%M%S")
+    """Runs `eval.run` (the whole eval lives there) into runs/eval-<time>/, then shows it."""
+    out = RUNS / ("eval-" + datetime.now().strftime("%Y%m%d-%H%M%S"))
     progress(0, desc="评测运行中… (running the eval)")
     try:
         from eval.run import main as eval_main
     except ImportError as e:
-        md, img = latest_eval()
-        return f"⚠️ 评测模块不可用 (eval.run is missing): {fmt.md_text(str(e))}\n\n---\n\n" + md, img
+        return _eval_view(f"⚠️ 评测模块不可用 (eval.run is missing): {fmt.md_text(str(e))}")
     t0 = time.time()
     try:
         code = eval_main(["--out", str(out)])
@@ -335,27 +341,25 @@ def run_eval(progress=gr.Progress(track_tqdm=True)):
         code = e.code
     except Exception as e:
         traceback.print_exc()
-        md, img = latest_eval()
-        return f"⚠️ 评测失败 (the eval failed): {fmt.md_text(_message(e))}\n\n---\n\n" + md, img
-    md, img = latest_eval()
+        return _eval_view(f"⚠️ 评测失败 (the eval failed): {fmt.md_text(_message(e))}")
     took = f"评测完成 (eval finished) in {time.time() - t0:.0f} s"
     if code not in (0, None):
-        took += f" — exit code {code}"
-    return f"✅ {took}\n\n---\n\n" + md, img
+        took = f"⚠️ 评测未完成 (the eval stopped, exit code {code}; see the server log)"
+    return _eval_view(("✅ " if code in (0, None) else "") + took)
 
 
 # --- page load ----------------------------------------------------------------------------
 def on_load():
-    """Yields (status, chat report filter, reports dropdown, catalog table, eval md, eval image)."""
-    md, img = latest_eval()
+    """Yields (status, chat report filter, reports dropdown, catalog table, eval status, image, report)."""
+    ev = _eval_view()
     if not LOADER.done.is_set():
-        yield status_markdown(), gr.skip(), gr.skip(), gr.skip(), md, img
+        yield status_markdown(), gr.skip(), gr.skip(), gr.skip(), *ev
     LOADER.start()
     LOADER.done.wait()
     try:
         a = LOADER.get()
     except Exception:
-        yield status_markdown(), gr.skip(), gr.skip(), gr.skip(), md, img
+        yield status_markdown(), gr.skip(), gr.skip(), gr.skip(), *ev
         return
     reports = a.retriever.reports
     yield (
@@ -363,8 +367,7 @@ def on_load():
         gr.Dropdown(choices=fmt.report_choices(reports, ALL_REPORTS), value=""),
         gr.Dropdown(choices=fmt.report_choices(reports)),
         fmt.catalog_rows(reports),
-        md,
-        img,
+        *ev,
     )
 
 
@@ -411,8 +414,9 @@ def build() -> gr.Blocks:
                         outline = gr.HTML("", elem_id="outline", js_on_load=None)
             with gr.Tab("评测 Eval", id="eval-tab"):
                 run_btn = gr.Button("运行评测 Run the eval", variant="secondary", elem_id="run-eval")
+                eval_status = gr.Markdown("", elem_id="eval-status")
                 eval_img = gr.Image(label="指标 (metrics.png)", type="filepath", interactive=False, elem_id="eval-chart",
-                                    buttons=["download", "fullscreen"])
+                                    buttons=["download", "fullscreen"], visible=False)
                 eval_md = gr.Markdown("", elem_id="eval-report")
 
         chat_io = dict(inputs=[question, chatbot, conv, report_filter], outputs=[question, chatbot, sources, conv])
@@ -421,21 +425,25 @@ def build() -> gr.Blocks:
         clear.click(new_chat, inputs=[conv], outputs=[chatbot, sources, conv], api_visibility="private")
         pick.change(show_report, inputs=[pick], outputs=[report_head, summary, outline], api_visibility="private")
         catalog.select(pick_row, inputs=[catalog], outputs=[pick], api_visibility="private")
-        run_btn.click(run_eval, outputs=[eval_md, eval_img], concurrency_limit=1, concurrency_id="eval",
+        run_btn.click(run_eval, outputs=[eval_status, eval_img, eval_md], concurrency_limit=1, concurrency_id="eval",
                       api_visibility="private")
-        demo.load(on_load, outputs=[status, report_filter, pick, catalog, eval_md, eval_img],
+        demo.load(on_load, outputs=[status, report_filter, pick, catalog, eval_status, eval_img, eval_md],
                   concurrency_limit=None, api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=TITLE)
     p.add_argument("--host", default=os.environ.get("RAG_HOST") or DEFAULT_HOST,
                    help=f"address to listen on (RAG_HOST; default {DEFAULT_HOST}, this machine only)")
     p.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT") or DEFAULT_PORT),
                    help=f"port (RAG_PORT; default {DEFAULT_PORT})")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     LOADER.start()  # models and index load in the background; the page shows the status
     demo = build()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)

@@ -30,7 +30,8 @@ MAX_ANSWER_CHARS = 300
 MIN_LEXICAL = 0.34  # share of the question's key terms a supporting sentence must hold
 REFUSAL = "报告中没有找到相关信息 (the reports do not give this)"
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
-_NUMERIC_Q = re.compile(r"多少|几|多大|比重|增速|增幅|目标|how much|how many|what (?:was|is|were) the|rate|growth|percent|%")
+_NUMERIC_Q = re.compile(r"多少|几[个家项所名人次年倍天]|多大|比重|增速|增幅|how much|how many|rate\b|growth|percent|%")
+_SUMMARY_Q = re.compile(r"概括|简述|总结|概述|summari[sz]e|overview|main (?:targets|results|indicators)")
 _LIST_Q = re.compile(r"哪些|哪几|有哪|分别|which (?:\w+ )*(?:are|were)|list|what are")
 
 
@@ -66,7 +67,7 @@ def _supports(q: Query, s: Sentence, retriever: Retriever) -> bool:
         return False
     flat = s.text.replace(" ", "")
     low = q.text.lower()
-    if _NUMERIC_Q.search(low) and q.intent in ("target", "result") and not re.search(r"\d", s.text):
+    if _NUMERIC_Q.search(low) and not re.search(r"\d", s.text):
         return False
     m = _UNIT_Q.search(low)
     if m and not re.search(rf"\d{re.escape(m.group(1))}|\d[万亿千百]?{re.escape(m.group(1)[-1])}", flat):
@@ -93,7 +94,8 @@ def _trim(sentence: str, q: Query) -> str:
     s = sentence.strip().lstrip("#").strip()
     s = re.sub(r"\*\*", "", s)
     s = re.sub(r"\s*\n\s*", "", s)  # a line broken mid-sentence reads as one line
-    if len(s) <= 90 or _LIST_Q.search(q.text.lower()) or q.intent == "define":
+    # only figure questions are cut down to clauses; names, lists and yes/no keep the sentence
+    if len(s) <= 90 or not _NUMERIC_Q.search(q.text.lower()) or _LIST_Q.search(q.text.lower()):
         return s[:MAX_ANSWER_CHARS].rstrip("，,；;：:、 ")
     clauses = [m.group(0) for m in _CLAUSE.finditer(s)]
     if len(clauses) <= 1:
@@ -165,8 +167,12 @@ class Answerer:
         from .query import choose_reports
 
         subs = []
-        for reg in regions or q.regions or ("",):
-            for y in years or q.years or (0,):
+        if regions and years and len(regions) == len(years):
+            pairs = list(zip(regions, years))  # "慈溪2020年和宁波2022年…": pairwise
+        else:
+            pairs = [(reg, y) for reg in (regions or q.regions or ("",)) for y in (years or q.years or (0,))]
+        for reg, y in pairs:
+            if True:
                 rs = (reg,) if reg else ()
                 ys = (y,) if y else ()
                 intent = q.intent
@@ -214,11 +220,16 @@ class Answerer:
             res = self.retriever.retrieve(sq, k=k)
             results.append(res)
             retrieved.extend(res.spans())
-            best = next((s for s in res.sentences[:12] if _supports(sq, s, self.retriever)), None)
-            if best is None:
+            ok = [s for s in res.sentences[:12] if _supports(sq, s, self.retriever)]
+            if not ok:
                 problems.append(f"{''.join(sq.regions)}{''.join(map(str, sq.years))}: 未找到支持的句子")
+            elif _SUMMARY_Q.search(sq.text.lower()) and len(subs) == 1:
+                # an overview: the best sentences with figures from the best passage, in text order
+                top = ok[0].passage
+                more = [s for s in ok if s.passage.id == top.id and re.search(r"\d", s.text)][:3] or ok[:1]
+                picked.extend((sq, s) for s in sorted(more, key=lambda s: s.start))
             else:
-                picked.append((sq, best))
+                picked.append((sq, ok[0]))
         retrieved = _dedupe(sorted(retrieved, key=lambda s: -s.score) if len(results) > 1 else retrieved)[: max(k, 5)]
         if not picked:
             return self._refuse(q, problems, retrieved), (results[0] if results else None)
@@ -226,7 +237,7 @@ class Answerer:
         for n, (sq, s) in enumerate(picked, 1):
             text = _trim(s.text, sq)
             label = ""
-            if len(picked) > 1:
+            if len(subs) > 1:
                 label = "".join(sq.regions) + ("".join(f"{y}年" for y in sq.years)) + "："
             parts.append(f"{label}{text} [{n}]")
             p = s.passage

@@ -41,6 +41,26 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     "节能减排": ("节能减排", "能耗", "energy"),
 }
 
+# English words → the Chinese the reports use (search terms only; answers quote the text)
+EN_TERMS: dict[str, str] = {
+    "talent": "人才", "talents": "人才", "high-level": "高层次", "high-tech": "高新技术", "enterprise": "企业",
+    "enterprises": "企业", "companies": "企业", "typhoon": "台风", "typhoons": "台风", "port": "港",
+    "container": "集装箱", "throughput": "吞吐量", "glossary": "名词解释", "hub": "枢纽", "air-rail": "空铁",
+    "cluster": "集群", "clusters": "集群 集聚区", "office": "楼宇", "building": "楼宇", "parking": "停车位",
+    "school": "学校", "schools": "学校", "kindergarten": "幼儿园", "hospital": "医院", "road": "道路", "roads": "道路",
+    "rail": "轨道", "metro": "轨道交通", "airport": "机场", "village": "村", "villages": "乡村", "rural": "农村 乡村",
+    "poverty": "扶贫 脱贫", "pollution": "污染", "water": "水", "air quality": "空气质量", "pm2.5": "PM2.5",
+    "forest": "森林", "green": "绿色", "carbon": "碳", "tax": "税", "tax cuts": "减税降费", "fees": "降费",
+    "financing": "融资", "listed": "上市", "ipo": "上市", "patent": "专利", "patents": "专利", "innovation": "创新",
+    "intensity": "强度", "digital": "数字", "reform": "改革", "government services": "政务服务", "online": "网上 线上",
+    "approval": "审批", "days": "天", "projects": "项目", "project": "项目", "land": "土地", "mu": "亩",
+    "housing": "住房 安居", "elderly": "养老", "pension": "养老", "medical": "医疗", "health": "健康", "culture": "文化",
+    "tourism": "旅游", "sports": "体育", "safety": "安全", "security": "平安", "epidemic": "疫情", "covid": "疫情",
+    "13th five-year": "十三五", "14th five-year": "十四五", "five-year": "五年", "2035": "2035年", "rank": "位居 排名",
+    "ranked": "位居 居", "first": "第一", "second": "第二", "third": "第三", "world": "世界", "national": "全国", "province": "全省",
+    "whole-city": "全市", "city-level": "市级", "municipal": "市级", "speaker": "代表", "secretariat": "秘书处",
+    "income": "收入", "revenue": "收入", "budget": "预算", "consumption": "消费", "jobs": "就业", "employment": "就业",
+}
 _TARGET = re.compile(
     r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
 )
@@ -125,6 +145,9 @@ def _search_text(q: str, indicators: tuple[str, ...], regions: tuple[str, ...], 
     extra = list(indicators) + list(regions)
     if english:
         low = q.lower()
+        for en, zh in EN_TERMS.items():
+            if re.search(rf"(?<![a-z]){re.escape(en)}(?![a-z])", low):
+                extra.append(zh)
         if re.search(r"\btargets?\b|\bgoals?\b|\bplan", low):
             extra.append("目标")
         if re.search(r"\bgrow|\bgrowth\b|\bincreas", low):
@@ -187,15 +210,16 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
                     y in r.review_years for r in pool for y in years
                 ):
                     intent = "result"
-    # a year that only a review covers (or only a plan) decides the intent: a 2019
-    # figure in a 2020 report is a result, whatever the wording ("新增", "目标任务")
-    if years and intent in ("other", "target", "result"):
+    # a year that only a review covers (or only a plan) decides an open intent, and a
+    # "target" worded question about a reviewed year ("完成…目标任务") asks for a result;
+    # an explicit result ("实际增长") about a planned year stays a result (and is refused)
+    if years and intent in ("other", "target"):
         pool = [r for r in reports if not regions or r.region in regions]
         in_plan = any(y in r.plan_years for r in pool for y in years)
         in_review = any(y in r.review_years for r in pool for y in years)
         if in_review and not in_plan:
             intent = "result"
-        elif in_plan and not in_review:
+        elif in_plan and not in_review and intent == "other":
             intent = "target"
     report_ids, problem = choose_reports(regions, years, intent if intent in ("target", "result") else "other", reports)
     text = q

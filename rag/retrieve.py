@@ -20,8 +20,9 @@ from .types import Report, Span
 
 RRF_K = 60
 _STOP = set(
-    "的 了 是 在 和 与 及 或 年 多少 什么 哪些 哪个 怎么 如何 几 吗 呢 了吗 请问 报告 政府 工作 提到 提出 "
-    "中 对 为 将 把 被 有 个 其中 "
+    "的 了 是 在 和 与 及 或 年 多少 什么 哪些 哪个 哪家 哪 怎么 如何 几 吗 呢 了吗 请问 报告 政府 工作 提到 提出 "
+    "中 对 为 将 把 被 有 个 其中 包括 内容 方面 情况 主要 概括 简述 总结 是否 是不是 有没有 有何 进展 分别 各 各是 "
+    "多少个 多少人 多少元 多少家 时 时候 期间 要 能 可以 指 指哪 哪五个 哪三个 哪两个 五个 三个 两个 口径 目标是 "
     "the a an of in on for to and or what which how is was were did does do much many by with from at its it".split()
 )
 _PUNCT = re.compile(r"^[\W_]+$")
@@ -104,9 +105,14 @@ def tokenize(text: str) -> list[str]:
 
 
 def key_terms(q: Query) -> list[str]:
-    """The terms a supporting sentence should contain: indicator names, then the rest."""
+    """The terms a supporting sentence should contain. Years and region names are left
+    out: the report filter already holds them, and sentences rarely repeat them."""
+    from .catalog import REGION_ALIASES
+
+    regionish = {a for aliases in REGION_ALIASES.values() for a in aliases} | set(q.regions)
+    regionish |= {r[:-1] for r in q.regions}
     terms = tokenize(q.search_text)
-    return list(dict.fromkeys(t for t in terms if not (t.isdigit() and len(t) == 4)))
+    return list(dict.fromkeys(t for t in terms if not (t.isdigit() and len(t) == 4) and t not in regionish and not t.isascii() or (t.isascii() and not q.english and t not in regionish and not t.isdigit())))
 
 
 class SentenceVectors:
@@ -161,11 +167,13 @@ class SentenceVectors:
 
 
 class Retriever:
-    def __init__(self, store, rescorer=None, k_dense: int = 30, k_bm25: int = 30, n_rescore: int = 8):
+    def __init__(self, store, rescorer=None, k_dense: int = 30, k_bm25: int = 30, n_rescore: int = 12,
+                 bm25_weight: float = 1.5):
         self.store = store
         self.embedder = store.embedder
         self.rescorer = rescorer  # optional callable(question, [sentence texts]) -> [scores 0..1]
         self.k_dense, self.k_bm25, self.n_rescore = k_dense, k_bm25, n_rescore
+        self.bm25_weight = bm25_weight
         self.sentvecs = SentenceVectors(self.embedder)
         self._lock = threading.Lock()
         self.refresh()
@@ -241,9 +249,9 @@ class Retriever:
         terms = key_terms(q)
         sparse = self._bm25(terms, ids)
         fused: dict[str, float] = {}
-        for ranked in (dense, sparse):
+        for ranked, weight in ((dense, 1.0), (sparse, self.bm25_weight)):
             for rank, (pid, _) in enumerate(ranked):
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[pid] = fused.get(pid, 0.0) + weight / (RRF_K + rank + 1)
         want = q.section_kind
         for pid in fused:
             p = self.by_id[pid]
@@ -285,7 +293,12 @@ class Retriever:
         else:
             extra = None
         ind_names = [n for i in q.indicators for n in INDICATORS[i] if not n.isascii()]
-        numeric = bool(re.search(r"多少|几|增长|目标|比重|率|how much|how many|rate|growth|target|%|percent", q.text.lower()))
+        low_q = q.text.lower()
+        numeric = bool(re.search(r"多少|几|增长|目标|比重|率|how much|how many|rate|growth|target|%|percent", low_q))
+        listy = bool(re.search(r"哪些|哪几|哪[一二三四五六七八九十两\d]+|包括|which|list|what are", low_q))
+        period_q = bool(re.search(r"五年|十三五|十四五|累计|年均|five-year|cumulative|average annual", low_q))
+        prox_terms = ind_names or [t for t in terms if len(t) >= 2]
+        prox = re.compile("(?:" + "|".join(re.escape(t) for t in prox_terms) + r").{0,14}?\d") if prox_terms else None
         out = []
         dmin, dmax = float(dense.min()), float(dense.max())
         for i, (p, a, b, t, ps) in enumerate(sents):
@@ -297,8 +310,19 @@ class Retriever:
                 score += 0.15
             if numeric and _NUM.search(t):
                 score += 0.05
-            if q.years and any(str(y) in t.replace(" ", "") or str(y) in p.section.replace(" ", "") for y in q.years):
+            flat = t.replace(" ", "")
+            if q.years and any(str(y) in flat or str(y) in p.section.replace(" ", "") for y in q.years):
                 score += 0.08
+            if q.years:
+                other_years = {int(y) for y in re.findall(r"(20\d{2})", p.section)} - set(q.years)
+                if other_years and not any(str(y) in p.section for y in q.years):
+                    score -= 0.08
+            if not period_q and re.search(r"五年|十三五|十四五|累计|年均", flat + p.section):
+                score -= 0.08
+            if numeric and prox is not None and prox.search(flat):
+                score += 0.08
+            if listy:
+                score += 0.03 * min(flat.count("、"), 4)
             if extra is not None:
                 score = 0.5 * score + 0.5 * float(extra[i])
             out.append(Sentence(p, a, b, t, score, lex, float(dense[i])))

@@ -338,7 +338,7 @@ def _squash(s: str) -> str:
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNITS = (
-    "个百分点|百分点|%|％|‰|亿美元|万美元|美元|亿元|万元|元|万人次|人次|万人|人|万平方米|平方米|平方公里|公里|万亩|亩"
+    "个百分点|百分点|%|％|‰|亿美元|万美元|美元|万亿元|亿元|万元|元|万人次|人次|万人|人|万平方米|平方米|平方公里|公里|万亩|亩"
     "|万户|户|万吨|吨|家|个|项|件|倍|所|座|条|辆|名"
 )
 # the indicators, specific before general; (canonical name, regex)
@@ -363,23 +363,23 @@ _INDICATORS: list[tuple[str, str]] = [
     ("商品销售额", r"(?:限上)?商品销售额"),
     ("网络零售额", r"网络零售额"),
     ("实际利用外资", r"实际(?:利用|使用)外资|实到外资"),
-    ("进出口总额", r"(?<!服务贸易)(?<!跨境电商)(?:自营|外贸)?进出口(?:总额)?"),
-    ("出口", r"(?<!服务贸易)(?<!跨境电商)(?<!进)(?:(?:外贸|自营)出口(?:总额)?|出口总额)"),
+    ("进出口总额", r"(?<!服务贸易)(?<!跨境电商)(?:外贸)?(?:自营)?进出口(?:总额)?"),
+    ("出口", r"(?<!服务贸易)(?<!跨境电商)(?<!进)(?:(?:外贸|自营)出口(?:总额)?|出口总额|(?<=其中)出口)"),
     ("城镇新增就业", r"城镇新增就业|新增城镇就业"),
     ("失业率", r"(?:城镇)?(?:登记|调查)?失业率"),
     ("居民消费价格", r"居民消费价格(?:总水平)?(?:涨幅)?|CPI"),
 ]
 _IND_RE = re.compile("|".join(f"(?P<i{k}>{pat})" for k, (_, pat) in enumerate(_INDICATORS)))
 _PAIR = {"城乡居民人均可支配收入": ("城镇居民人均可支配收入", "农村居民人均可支配收入")}
-_SCOPES = ("全市", "市级", "全区", "区级", "全县", "县级", "全省", "省级")
+_SCOPES = ("全市", "市级", "全区", "区级", "全县", "县级")
 _SCOPE_RE = "|".join(_SCOPES)
-_GROWTH_VERB = r"(?:同比|比上年|年均)?(?:增长|下降|增加|减少|提高|回落|上涨|上升|提升)(?![到至])|增速|增幅|涨幅"
+_GROWTH_VERB = r"(?:同比|比上年|年均|同口径|按可比价计算)?(?:增长|下降|增加|减少|提高|回落|上涨|上升|提升)(?![到至])|增速|增幅|涨幅"
 _GROWTH = re.compile(
     rf"(?P<scope>{_SCOPE_RE})?(?P<verb>{_GROWTH_VERB})(?P<mid>为|达到|达|控制在|保持在)?\s*"
     rf"(?P<num>(?<![\d.]){_NUMBER})\s*(?P<unit>%|％|‰|个百分点|百分点|倍)(?P<post>左右|以上|以内|以下)?"
 )
 _LEVEL = re.compile(
-    rf"(?P<scope>{_SCOPE_RE})?(?P<pre>(?:是|为)?(?:五年前|上年|去年|20\d\d年)的|突破|超过|逾|近|约|不低于|不少于|不超过|控制在|保持在|"
+    rf"(?P<scope>{_SCOPE_RE})?(?P<pre>(?:是|为)?(?:五年前|上年|去年|20\d\d年)的|突破|超过|超|逾|近|约|不低于|不少于|不超过|控制在|保持在|"
     rf"达到|达|为|实现|完成|增至|增加到|增加至|提高到|提高至|提升到|提升至|扩大到|降至|降低到|下降到)?\s*"
     rf"(?P<num>(?<![\d.]){_NUMBER})\s*(?P<unit>{_UNITS})(?P<post>左右|以上|以内|以下)?"
 )
@@ -390,11 +390,11 @@ _FROM_TO = re.compile(
 _FLAT = re.compile(r"与上(?:一)?年(?:基本)?持平|基本持平")
 _RANK = re.compile(r"(全市|全省|全国|全区).{0,6}?(第[一二三四五六七八九十\d]+|首位|前列|“?[一二三四五六七八九十\d]+连冠”?)")
 _FOLLOW = re.compile(
-    rf"^\s*(?:同比|比上年|增长|下降|增速|增幅|年均|位居|位列|居|排名|列|连续|占比|分别|与上(?:一)?年|"
+    rf"^\s*(?:同比|比上年|同口径|按可比价计算|增长|下降|增速|增幅|年均|位居|位列|居|排名|列|连续|占比|分别|与上(?:一)?年|"
     rf"(?:{_SCOPE_RE})(?=\s*(?:\d|增长|下降|突破|达到|为)))"
 )
-_KEEP_PRE = ("突破", "超过", "逾", "近", "约")  # results: kept in the value (they change its meaning)
-_TARGET_PRE = ("突破", "超过", "不低于", "不少于", "不超过", "控制在")  # targets: a qualifier
+_KEEP_PRE = ("突破", "超过", "超", "逾", "近", "约")  # results: kept in the value (they change its meaning)
+_TARGET_PRE = ("突破", "超过", "超", "不低于", "不少于", "不超过", "控制在")  # targets: a qualifier
 _QUALITATIVE = re.compile(r"(?:与经济增长基本同步|与经济增长同步|保持稳步增长|保持合理增长|稳步增长|同步增长)")
 _TARGET_SENT = re.compile(r"预期目标|主要目标|建议.{0,10}实现|目标为")
 _TARGET_WORDS = re.compile(r"力争|目标|预期|计划|确保|争取|建议")
@@ -430,9 +430,9 @@ def _parse_values(seg: str) -> list[_Fig]:
 
     for m in _GROWTH.finditer(seg):
         full = _squash(seg[m.start("verb") : m.end("unit")]).replace("％", "%")
-        bare = _squash(seg[m.start("num") : m.end("unit")]).replace("％", "%")
+        bare = _squash(seg[m.start("num") : m.end()]).replace("％", "%")
         if m.group("verb") != "增长" or m.group("mid"):
-            bare = full
+            bare = _squash(seg[m.start("verb") : m.end()]).replace("％", "%")
         figs.append((m.start(), _Fig("growth", full, _squash(m.group("post") or ""), m.group("scope") or "", bare)))
         taken.append((m.start(), m.end()))
         conts(m.end(), "growth")
@@ -457,7 +457,8 @@ def _parse_values(seg: str) -> list[_Fig]:
             txt = _squash(seg[m.start("num") : m.end("unit")])
         txt = txt.replace("％", "%")
         qual = pre if pre in _TARGET_PRE and pre not in txt else ""
-        figs.append((m.start(), _Fig("level", txt, qual + (m.group("post") or ""), m.group("scope") or "", txt)))
+        post = m.group("post") or ""
+        figs.append((m.start(), _Fig("level", txt, qual + post, m.group("scope") or "", txt + post)))
         taken.append((m.start(), m.end()))
         conts(m.end(), "level")
     for m in _RANK.finditer(seg):
@@ -487,7 +488,7 @@ def _value_segment(sent: str, start: int, stop: int) -> str:
     return out
 
 
-def _horizon(sent: str, para: str, part_label: str, table: str) -> str:
+def _horizon(seg: str, before: str, para: str, part_label: str, table: str) -> str:
     """'' for the report's own year; a period label for five-year figures."""
     m = re.search(r"“?十[一二三四五六七八九]五”?", part_label)
     name = ""
@@ -499,7 +500,11 @@ def _horizon(sent: str, para: str, part_label: str, table: str) -> str:
         if name:
             return f"{name}时期"
         return "五年" if re.search(r"五年|2035", part_label) else ""
-    five = bool(re.match(r"\s*(这五年|五年来|过去五年)", para)) or bool(re.search(r"五年前|年均|累计", sent))
+    five = (
+        bool(re.match(r"\s*(这五年|五年来|过去五年)", para))
+        or bool(re.search(r"五年前|年均", seg))
+        or "累计" in before
+    )
     if not five:
         return ""
     return f"{name}时期" if name else "五年"
@@ -517,12 +522,13 @@ def _figures(text: str, s: int, e: int, table: str, section: str, para: str, par
     for m in _IND_RE.finditer(sent):
         if m.start() > 0 and sent[m.start() - 1] == "占":
             continue  # "占GDP比重": a denominator, not the subject
+        if sent[max(0, m.start() - 2) : m.start()] in ("亩均", "人均", "户均") or sent[m.end() : m.end() + 3] in ("完成率", "贡献率"):
+            continue  # "亩均进出口", "实到外资完成率": another measure
         canon = _INDICATORS[int(m.lastgroup[1:])][0]
         matches.append((m, canon))
     rows: list[_Row] = []
     ref = _Ref(s, e, section)
     i = 0
-    horizon = _horizon(sent, para, part_label, table)
     while i < len(matches):
         # a group: names joined by 、/和/及 ("服务业增加值、商品销售额分别增长6.5%和7.5%")
         group = [matches[i]]
@@ -535,6 +541,7 @@ def _figures(text: str, s: int, e: int, table: str, section: str, para: str, par
         name_end = group[-1][0].end()
         seg = _value_segment(sent, name_end, stop)
         m0 = group[0][0]
+        horizon = _horizon(seg, sent[max(0, m0.start() - 4) : m0.start()], para, part_label, table)
         scope_before = next((sc for sc in _SCOPES if sent[max(0, m0.start() - 2) : m0.start()].endswith(sc)), "")
         # the enumeration the names stand in ("大市外内资、浙商回归资金、实际利用外资分别完成…")
         cl = max(sent.rfind(p, 0, m0.start()) for p in "，,；;：:") + 1
@@ -548,7 +555,7 @@ def _figures(text: str, s: int, e: int, table: str, section: str, para: str, par
             slots = [(canon, idx0 + k) for k, (_, canon) in enumerate(group)]
         # scope parts: "全市…、市级…" (also "(市级1.4倍、年均增长7.1%)")
         cuts = [(m.start(), m.group("scope")) for m in _SCOPE_AT.finditer(seg)]
-        if cuts and len({sc for _, sc in cuts} | ({scope_before} - {""})) >= 2 or len(cuts) >= 2:
+        if cuts and (len(cuts) >= 2 or _parse_values(seg[: cuts[0][0]])):
             pieces: list[tuple[str, str]] = []
             if seg[: cuts[0][0]].strip(" ，,、（(）)"):
                 pieces.append((scope_before, seg[: cuts[0][0]]))
@@ -592,7 +599,7 @@ def _mk(table: str, canon: str, figs: list[_Fig], ref: _Ref, scope: str, horizon
     growth = [f for f in figs if f.kind == "growth"][:1]
     rank = [f for f in figs if f.kind == "rank"][:1]
     if table == "results":
-        a = level.text if level else ""
+        a = (level.bare or level.text) if level else ""
         b = "，".join(f.bare or f.text for f in growth + rank)
         return _Row(table, canon, a, b, ref, canon, scope, horizon)
     main = growth[0] if growth else level
@@ -692,7 +699,7 @@ def _units(doc: Document, secs: list[Section]) -> list[_Unit]:
                 c = re.search(r"[。：:]", text[u.start : fe])
                 he = u.start + c.end() if c and c.start() <= 45 else fe
         hs, he = _trim(text, hs, he)
-        u.head = (hs, he) if he > hs else None
+        u.head = (hs, he) if he > hs and not (u.part_label == "（正文）" and not u.label) else None
         sents = []
         for ks, ke in doc.keep:
             a, b = max(u.start, ks), min(u.end, ke)
@@ -766,7 +773,7 @@ _FILLER = re.compile(r"^(各位代表|同志们|现在，|现在,|在此|这是|
 
 
 def _pick(text: str, unit: _Unit, cent: _Centrality, k: int = 1, max_len: int = 150) -> list[tuple[int, int]]:
-    """The k best sentences of a unit (report order): central, carrying figures, not too long."""
+    """The k best sentences of a unit, best first: central, carrying figures, not too long."""
     cands = [(a, b) for a, b in unit.sentences if not (unit.head and b <= unit.head[1])]
     cands = [(a, b) for a, b in cands if len(text[a:b]) >= 12 and not _FILLER.match(text[a:b])]
     if not cands:
@@ -786,8 +793,7 @@ def _pick(text: str, unit: _Unit, cent: _Centrality, k: int = 1, max_len: int = 
         if len(s) > max_len:
             sc -= 0.6 * min(1.0, (len(s) - max_len) / max_len)
         scored.append((sc, a, b))
-    best = sorted(scored, key=lambda x: -x[0])[:k]
-    return sorted((a, b) for _, a, b in best)
+    return [(a, b) for _, a, b in sorted(scored, key=lambda x: -x[0])[:k]]
 
 
 # --------------------------------------------------------------------------- the extractive summary
@@ -854,11 +860,13 @@ def _extractive(doc: Document, secs: list[Section], progress: Progress | None) -
             kind = u.kind
             if kind == "other":
                 kind = "plan" if _TARGET_WORDS.search(sent) else "review"
+                if article and kind == "plan":
+                    continue  # an aim in a news text is not a result
             table = "targets" if (kind == "plan" and not article) else "results"
             tsent = bool(_TARGET_SENT.search(sent))
             for row in _figures(text, a, b, table, section, para, u.part_label, tsent):
                 (targets if table == "targets" else results).append(row)
-        picks[id(u)] = _pick(text, u, cent, k=1)
+        picks[id(u)] = _pick(text, u, cent, k=6)
         if progress:
             progress(n, total)
     results = _dedupe(results, text)
@@ -885,7 +893,7 @@ def _extractive(doc: Document, secs: list[Section], progress: Progress | None) -
     for u in task_units:
         label = u.label or u.part_label
         refs = [_Ref(*u.head, u.section)] if u.head else []
-        body = [se for se in picks.get(id(u), []) if se not in seen_sent]
+        body = [se for se in picks.get(id(u), []) if se not in seen_sent][:1]
         seen_sent.update(body)
         sent_txt = "".join(_one_line(text[a:b]) for a, b in body)
         line_text = label if not sent_txt else f"{label}：{sent_txt}"
@@ -936,7 +944,8 @@ _CORE = ["地区生产总值", "一般公共预算收入", "城镇居民人均�
 def _dedupe(rows: list[_Row], text: str) -> list[_Row]:
     out: list[_Row] = []
     seen: set[tuple[str, str, str]] = set()
-    for r in sorted(rows, key=lambda x: (bool(x.horizon), x.pos)):
+    core = set(_CORE)
+    for r in sorted(rows, key=lambda x: (bool(x.horizon), x.canon not in core, x.pos)):
         key = (r.canon, r.scope, r.horizon)
         if key in seen:
             continue
@@ -984,7 +993,9 @@ def _overview(
         sents = [se for u in units for se in u.sentences]
         if sents:
             refs = [_Ref(*sents[0], "")]
-    lines.append(_Line(first, refs))
+    if title_unit or heads or not r.guessed:
+        lines.append(_Line(first, refs))
+
     def part_head(pos: int) -> list[_Ref]:
         for u in units:
             if u.role == "intro" and u.head and u.start <= pos < _part_end(units, u.part):
@@ -992,7 +1003,7 @@ def _overview(
         return []
 
     # 2. headline results
-    res_main = [x for x in results if not x.horizon and not x.scope] or [x for x in results if not x.horizon] or results
+    res_main = [x for x in results if not x.horizon] or results
     head_rows = _headline([x for x in res_main if x.a or re.search(r"\d", x.b)], 4)
     if head_rows:
         yr = _years(r.review_years[-1:]) if not any(x.horizon for x in head_rows) else ""
@@ -1038,6 +1049,8 @@ def _overview(
             refs = [_Ref(*u.head, u.section) for u in task_units if u.head]
             lines.append(_Line(f"回顾部分分{_cn(len(task_units))}个方面总结工作。", refs[:1]))
     # 5. fill up to three sentences with central sentences of the opening sections
+    for x in lines:
+        used.update((ref.start, ref.end) for ref in x.refs)
     if len(lines) < 3:
         for u in units:
             if len(lines) >= 3:
@@ -1045,7 +1058,9 @@ def _overview(
             if u.role == "glossary":
                 continue
             for se in picks.get(id(u), []):
-                if se in used:
+                if se in used or _HAS_FIG.search(text[se[0] : se[1]]) and any(
+                    (se[0], se[1]) == (x.ref.start, x.ref.end) for x in results
+                ):
                     continue
                 used.add(se)
                 lines.append(_Line(_one_line(text[se[0] : se[1]]), [_Ref(se[0], se[1], u.section)]))

@@ -82,6 +82,10 @@ def context_bounds(text: str, start: int, end: int, radius: int = CONTEXT_RADIUS
         nl = text.rfind("\n", end, b)  # last paragraph end inside the window
         if nl != -1 and b - nl < radius // 2:
             b = nl
+    while a < start and text[a].isspace():
+        a += 1
+    while b > end and text[b - 1].isspace():
+        b -= 1
     return a, b
 
 
@@ -156,7 +160,7 @@ def sources_html(
     """
     out = ['<div class="rag-sources">']
     out.append(
-        f'<div class="rag-meta">模式 mode: <b>{esc(mode_label(answer.mode))}</b>'
+        f'<div class="rag-meta">模式 mode: <strong>{esc(mode_label(answer.mode))}</strong>'
         f" · {int(answer.latency_ms)} ms</div>"
     )
     guard_noted = False
