@@ -34,7 +34,9 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     "城镇新增就业": ("城镇新增就业", "新增就业", "就业", "new jobs", "employment", "jobs"),
     "失业率": ("失业率", "unemployment"),
     "居民消费价格": ("居民消费价格", "cpi", "consumer price", "consumer prices", "物价"),
-    "人口": ("常住人口", "户籍人口", "人口", "population"),
+    "常住人口": ("常住人口", "resident population"),
+    "户籍人口": ("户籍人口", "registered population"),
+    "人口": ("人口", "population"),
     "商品销售额": ("商品销售额", "销售额", "sales"),
     "税收": ("税收", "tax"),
     "民生实事": ("民生实事", "livelihood projects"),
@@ -70,6 +72,7 @@ _RESULT = re.compile(
 _DEFINE = re.compile(r"是指|什么意思|指什么|什么是|含义|名词解释|\bmean(?:s|ing)?\b|\bdefin\w*|\bwhat is\b.*\b(?:term|concept)\b")
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_HEADLINE = re.compile(r"主要(?:预期)?目标|主要(?:经济)?指标|预期目标|main (?:targets|indicators|figures)|headline|key (?:figures|indicators)")
 _FOLLOWUP = re.compile(r"^(那|那么|还有|and|what about|how about)|呢[?？]?$", re.I)
 
 
@@ -105,14 +108,16 @@ def _find_regions(low: str, reports: list[Report]) -> tuple[str, ...]:
 
 
 def _find_indicators(low: str) -> tuple[str, ...]:
-    out: list[str] = []
+    hits: dict[str, str] = {}  # canonical name → the longest name of it the question uses
     for canon, names in INDICATORS.items():
-        if any((re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", low) if n.isascii() else n in low) for n in names):
-            out.append(canon)
-    # the specific wins over the general: 城镇居民人均可支配收入 implies 人均可支配收入
-    if any(i.endswith("人均可支配收入") and i != "人均可支配收入" for i in out):
-        out = [i for i in out if i != "人均可支配收入"]
-    return tuple(out)
+        used = [n for n in names if (re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", low) if n.isascii() else n in low)]
+        if used:
+            hits[canon] = max(used, key=len)
+    # the specific wins over the general: "常住人口" is not any 人口, "城镇居民人均可支配收入"
+    # is not any 人均可支配收入
+    return tuple(
+        c for c, n in hits.items() if not any(o != c and n != m and n in m for o, m in hits.items())
+    )
 
 
 def _relative_years(low: str, reports: list[Report]) -> list[int]:
@@ -213,7 +218,7 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
     # a year that only a review covers (or only a plan) decides an open intent, and a
     # "target" worded question about a reviewed year ("完成…目标任务") asks for a result;
     # an explicit result ("实际增长") about a planned year stays a result (and is refused)
-    if years and intent in ("other", "target"):
+    if years and (intent == "other" or (intent == "target" and re.search(r"完成|实现了|达到了|达成", low))):
         pool = [r for r in reports if not regions or r.region in regions]
         in_plan = any(y in r.plan_years for r in pool for y in years)
         in_review = any(y in r.review_years for r in pool for y in years)
@@ -226,6 +231,9 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
     if resolved_from:
         text = f"{prev.text} → {q}"
     search = _search_text(q if not resolved_from else f"{prev.search_text} {q}", indicators, regions, english)
+    if not indicators and _HEADLINE.search(low):
+        # "主要预期目标/主要指标" means the headline sentence: GDP, fiscal revenue, income
+        search += " 地区生产总值 一般公共预算收入 居民人均可支配收入 增长"
     return Query(
         text=q,
         regions=regions,

@@ -317,8 +317,14 @@ class Retriever:
                 other_years = {int(y) for y in re.findall(r"(20\d{2})", p.section)} - set(q.years)
                 if other_years and not any(str(y) in p.section for y in q.years):
                     score -= 0.08
-            if not period_q and re.search(r"五年|十三五|十四五|累计|年均", flat + p.section):
-                score -= 0.08
+            if not period_q:
+                # a multi-year figure ("五年前的1.5倍", "累计") is not the year's figure, and a
+                # five-year plan section does not hold the coming year's targets
+                if re.search(r"五年|十三五|十四五|累计|年均", flat):
+                    score -= 0.2
+                top_head = p.section.split(" > ")[0]
+                if re.search(r"五年|十三五|十四五", top_head) and not re.search(r"20\d{2}", top_head):
+                    score -= 0.1
             if numeric and prox is not None and prox.search(flat):
                 score += 0.08
             if listy:

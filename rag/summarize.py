@@ -1169,8 +1169,8 @@ def _section_at(units: list[_Unit], pos: int) -> str:
 
 MAP_PROMPT = "summary_map.md"
 REDUCE_PROMPT = "summary_reduce.md"
-MAP_OUT_TOKENS = 200
-REDUCE_OUT_TOKENS = 400
+MAP_OUT_TOKENS = 160
+REDUCE_OUT_TOKENS = 320
 _MARGIN = 64
 
 
@@ -1200,10 +1200,25 @@ def _fill(template: str, **values: str) -> str:
 
 
 def _clean_llm(text: str) -> str:
+    """The reply as one paragraph: no think block, markup, bullets or list numbers."""
     text = re.sub(r"<think>.*?</think>", "", text, flags=re.S)
+    text = re.sub(r"</?[A-Za-z][^>]{0,40}>", "", text)
     text = re.sub(r"[*#`]+", "", text)
-    lines = [ln.strip(" -•\t") for ln in text.splitlines() if ln.strip(" -•\t")]
+    lines = []
+    for ln in text.splitlines():
+        ln = re.sub(r"^\s*(?:[-•·]+|\d{1,2}\s*[.、)）]|[（(]?[一二三四五六七八九十]{1,2}[)）、])\s*", "", ln).strip()
+        if ln:
+            lines.append(ln)
     return "".join(lines).strip()
+
+
+def _usable(text: str) -> bool:
+    """Chinese prose, not junk: enough CJK characters, not one token repeated."""
+    vis = [c for c in text if not c.isspace()]
+    cjk = sum(1 for c in vis if "\u4e00" <= c <= "\u9fff")
+    if cjk < 6 or cjk < 0.3 * len(vis):
+        return False
+    return len(set(vis)) >= 0.15 * len(vis)
 
 
 def _sentences(text: str) -> list[str]:
@@ -1231,6 +1246,7 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
     done = 0
     map_notes: list[tuple[_Unit, str]] = []
     llm_used = False
+    junk = 0
     failed: str = ""
     fixed = tokens.count(msys) + tokens.count(_fill(muser, title=r.title, section="", text="")) + MAP_OUT_TOKENS + _MARGIN
     budget = max(200, ctx - fixed)
@@ -1247,7 +1263,8 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
         done += 1
         if progress:
             progress(done, total)
-        if not out:
+        if not _usable(out):
+            junk += 1
             continue
         llm_used = True
         quote = text[a:b]
@@ -1284,8 +1301,8 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             lines: list[_Line] = []
             for sent in _sentences(_clean_llm(out))[:5]:
                 ks = [int(x) for x in re.findall(r"\[(\d+)\]", sent) if 0 < int(x) <= len(sources)]
-                plain = re.sub(r"\s*\[\d+\]", "", sent).strip()
-                if not plain:
+                plain = re.sub(r"\s*\[\d+(?:[,，]\s*\d+)*\]", "", sent).strip()
+                if not _usable(plain):
                     continue
                 refs = [ref for k in dict.fromkeys(ks) for ref in sources[k - 1][1]]
                 if not refs:
@@ -1293,7 +1310,9 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
                 res = check(plain, [text[x.start : x.end] for x in refs])
                 lines.append(_Line(plain, _uniq(refs), "" if res.ok else res.message()))
             ok = [x for x in lines if not x.flagged]
-            if ok:
+            if not lines:
+                notes.append("大模型概述不可用，概述为抽取式 (unusable LLM overview; extractive overview kept)")
+            elif ok:
                 # cite the smallest spans: the headline sentence first, the rest after
                 d.overview = [d.overview[0]] + lines if d.overview else lines
                 d.overview = d.overview[:6]
@@ -1306,6 +1325,8 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             progress(total, total)
     elif progress:
         progress(total, total)
+    if junk:
+        notes.append(f"大模型有{junk}节的回复不可用，这些部分为抽取式 (unusable LLM reply for {junk} section(s): extractive there)")
     if failed:
         notes.append(failed)
     mode = f"llm:{cfg.model}" if llm_used else "extractive"
