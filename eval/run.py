@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 import time
@@ -262,8 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm: list[float] = []
     warm_how = ""
     if not use_llm:
-        step = max(1, math.ceil(len(items) / WARM_SAMPLE))
-        for it in items[::step]:
+        m = min(WARM_SAMPLE, len(items))
+        picks = sorted({round(i * (len(items) - 1) / max(1, m - 1)) for i in range(m)})
+        for it in (items[i] for i in picks):
             try:
                 ans, _ = a.ask(it.question, k=args.k, use_llm=False)
                 warm.append(float(ans.latency_ms))

@@ -198,12 +198,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--k", type=int, default=5, help="passages to retrieve")
     s.add_argument("--extractive", action="store_true", help="ignore a configured LLM")
     s.set_defaults(func=cmd_ask)
+
+    try:  # the summariser registers its own subcommand
+        from .summarize import add_parser as add_summarize
+    except ImportError:
+        add_summarize = None
+    if add_summarize is not None:
+        add_summarize(sub)
+
+    # eval and bench live in the eval/ package (app and eval apart); they parse their own flags
+    for name, help_ in (("eval", "run the gold Q&A benchmark (rag eval --help)"), ("bench", "print index/query/summary timings (rag bench --help)")):
+        s = sub.add_parser(name, help=help_, add_help=False)
+        s.add_argument("rest", nargs=argparse.REMAINDER)
+        s.set_defaults(func=None)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     from . import config  # noqa: F401  (sets the offline flags first)
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("eval", "bench"):
+        import importlib
+
+        module = importlib.import_module("eval.run" if argv[0] == "eval" else "eval.bench")
+        return module.main(argv[1:]) or 0
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

@@ -49,7 +49,7 @@ def numbers(text: str) -> list[Number]:
             kind = "times"
         else:
             kind = "plain"
-            value *= _SCALE.get(unit, 1.0)
+            value = round(value * _SCALE.get(unit, 1.0), 4)
         out.append(Number(m.group(0).strip(), value, kind))
     return out
 

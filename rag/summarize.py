@@ -142,7 +142,7 @@ class Summary:
             meta.append({"article": "新闻报道"}.get(r.kind, r.kind))
         out.append("- 报告：" + " · ".join(meta))
         mode = "抽取式，未用大模型" if self.mode == "extractive" else "大模型归纳，数字经核对"
-        out.append(f"- 模式：{self.mode}（{mode}）{' · 缓存命中' if self.cached else ''}")
+        out.append(f"- 模式：{self.mode}（{mode}）" + (" · 缓存命中" if self.cached else ""))
         out.append("")
         out.append("## 概述")
         out.append("")
@@ -821,7 +821,7 @@ def _years(ys: tuple[int, ...]) -> str:
     return f"{ys[0]}年" if len(ys) == 1 else f"{min(ys)}—{max(ys)}年"
 
 
-def _support(doc: Document, line: _Line, sents_all: list[tuple[int, int]]) -> None:
+def _support(doc: Document, line: _Line, sents_all: list[tuple[int, int]], only: list[str] | None = None) -> None:
     """Make the line's numbers findable in its citations: cite the first sentence holding a
     missing number (the catalog's title or year, mostly)."""
     from .guard import check
@@ -831,6 +831,8 @@ def _support(doc: Document, line: _Line, sents_all: list[tuple[int, int]]) -> No
         if res.ok:
             return
         want = res.unsupported[0]
+        if only is not None and want not in only:
+            return
         sq = _squash(want)
         hit = next((se for se in sents_all if sq in _squash(doc.text[se[0] : se[1]])), None)
         if hit is None:
@@ -1248,6 +1250,9 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
     llm_used = False
     junk = 0
     failed: str = ""
+    years = " ".join(str(y) for y in (r.year, *r.review_years, *r.plan_years) if y)
+    # the catalog's years and the title are not claims of the LLM's (as a question's numbers for the guard)
+    known = "、".join([r.title, *years.split()])
     fixed = tokens.count(msys) + tokens.count(_fill(muser, title=r.title, section="", text="")) + MAP_OUT_TOKENS + _MARGIN
     budget = max(200, ctx - fixed)
     for u in map_units:
@@ -1274,7 +1279,7 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
         k = task_ids.get(id(u))
         if k is not None and k < len(d.tasks):
             label = u.label or u.part_label
-            res = check(out, [quote])
+            res = check(out, [quote], question=f"{known}、{u.section}")
             if res.ok:
                 refs = [_Ref(*u.head, u.section)] if u.head else []
                 refs.append(_Ref(a, b, u.section))
@@ -1292,9 +1297,26 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             a, b = u.sentences[0][0], u.sentences[-1][1]
             sources.append((f"{u.section or '开头'}：{note}", [_Ref(a, b, u.section)]))
         fixed = tokens.count(rsys) + tokens.count(_fill(ruser, title=r.title, meta="", sources="")) + REDUCE_OUT_TOKENS + _MARGIN
-        per = max(30, (ctx - fixed) // max(1, len(sources)))
-        listing = "\n".join(f"[{i}] {tokens.truncate(s, per)[0]}" for i, (s, _) in enumerate(sources, 1))
-        meta = f"{r.title}；地区：{r.region}；年份：{r.year}；报告人：{r.speaker or '—'}"
+        room = max(100, ctx - fixed - tokens.count(r.title) * 2 - 40)
+        per = max(40, room // max(1, len(sources)))
+        kept: list[tuple[str, list[_Ref]]] = []
+        used_tokens = 0
+        for src, refs in sources:  # in order of priority, while they fit
+            item = f"[{len(kept) + 1}] {tokens.truncate(src, per)[0]}\n"
+            n = tokens.count(item)
+            if used_tokens + n > room:
+                continue
+            kept.append((tokens.truncate(src, per)[0], refs))
+            used_tokens += n
+        if len(kept) < len(sources):
+            notes.append(f"归纳时只用了{len(kept)}/{len(sources)}条材料（上下文预算） (reduce input cut to the context budget)")
+        sources = kept
+        listing = "\n".join(f"[{i}] {src}" for i, (src, _) in enumerate(sources, 1))
+        meta = (
+            f"{r.title}；地区：{r.region or '—'}；报告年份：{r.year or '—'}；"
+            f"回顾：{'、'.join(map(str, r.review_years)) or '—'}；计划：{'、'.join(map(str, r.plan_years)) or '—'}；"
+            f"报告人：{r.speaker or '—'}"
+        )
         msgs = [("system", rsys), ("user", _fill(ruser, title=r.title, meta=meta, sources=listing))]
         try:
             out = _complete(cfg, msgs, REDUCE_OUT_TOKENS)
@@ -1307,8 +1329,11 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
                 refs = [ref for k in dict.fromkeys(ks) for ref in sources[k - 1][1]]
                 if not refs:
                     refs = [ref for _, rs in sources for ref in rs]
-                res = check(plain, [text[x.start : x.end] for x in refs])
-                lines.append(_Line(plain, _uniq(refs), "" if res.ok else res.message()))
+                res = check(plain, [text[x.start : x.end] for x in refs], question=known)
+                line = _Line(plain, _uniq(refs), "" if res.ok else res.message())
+                if res.ok:  # a year of the catalog's: cite where the report says it
+                    _support(doc, line, [se for u in d.units for se in u.sentences], only=years.split())
+                lines.append(line)
             ok = [x for x in lines if not x.flagged]
             if not lines:
                 notes.append("大模型概述不可用，概述为抽取式 (unusable LLM overview; extractive overview kept)")
