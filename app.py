@@ -62,6 +62,8 @@ details.rag-src[open] > summary { margin-bottom: 0.4em; }
 mark.fig { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; font-weight: 600; }
 mark.hl { background: #bfdbfe; color: inherit; padding: 1px 0; border-radius: 2px; }
 mark.hl mark.fig { background: #fcd34d; }
+details.rag-rejected { font-size: 0.9em; color: var(--body-text-color-subdued); margin: 0.3em 0; }
+details.rag-rejected > summary { cursor: pointer; }
 .rag-report-title { font-size: 1.15em; font-weight: 700; }
 .rag-outline details > summary { cursor: pointer; }
 .rag-ol-item { margin: 0.15em 0; }
@@ -116,9 +118,16 @@ LOADER = Loader()
 def _message(e: BaseException) -> str:
     """An exception as one line for the user (the library's messages are written for that)."""
     msg = str(e).strip() or type(e).__name__
-    if isinstance(e, (ValueError, service.IndexMissing)):
+    if _expected(e):
         return msg
     return f"{type(e).__name__}: {msg}"
+
+
+def _expected(e: BaseException) -> bool:
+    """Errors with a message written for the user (no traceback in the server log)."""
+    from rag.llm import LLMError
+
+    return isinstance(e, (ValueError, service.IndexMissing, LLMError))
 
 
 def _reports(a) -> dict:
@@ -167,7 +176,7 @@ def chat(message: str, history: list | None, conv, report_id: str | None):
             box["answer"] = conv.ask(message, on_token=tokens.put)
         except Exception as e:  # ValueError (empty question) and anything unexpected
             box["error"] = e
-            if not isinstance(e, ValueError):
+            if not _expected(e):
                 traceback.print_exc()
         finally:
             tokens.put(_DONE)
@@ -234,7 +243,7 @@ def ask(question: str, report: str | None = None) -> dict:
         a = LOADER.get()
         ans = Conversation(a, report=report or None).ask(question or "")
     except Exception as e:
-        if not isinstance(e, ValueError):
+        if not _expected(e):
             traceback.print_exc()
         raise gr.Error(_message(e), print_exception=False) from None
     return answer_to_dict(ans)
@@ -416,7 +425,7 @@ def build() -> gr.Blocks:
                 run_btn = gr.Button("运行评测 Run the eval", variant="secondary", elem_id="run-eval")
                 eval_status = gr.Markdown("", elem_id="eval-status")
                 eval_img = gr.Image(label="指标 (metrics.png)", type="filepath", interactive=False, elem_id="eval-chart",
-                                    buttons=["download", "fullscreen"], visible=False)
+                                    buttons=["download", "fullscreen"], visible=False, height=480)
                 eval_md = gr.Markdown("", elem_id="eval-report")
 
         chat_io = dict(inputs=[question, chatbot, conv, report_filter], outputs=[question, chatbot, sources, conv])

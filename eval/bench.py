@@ -1,6 +1,6 @@
 """``rag bench``: how fast the pipeline is, as one table.
 
-    rag bench [--json PATH] [--skip-summaries] [--quick] [--gold PATH]
+    rag bench [--json PATH] [--skip-summaries] [--quick] [--gold PATH] [--threads N]
 
 (a) index: cold index of the seeds into a fresh temporary data directory (new
     Chroma, new embedder instance, model load included), chunks/s, and the same
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-summaries", action="store_true", help="do not time summaries")
     p.add_argument("--quick", action="store_true", help=f"index one seed and time {QUICK_QUESTIONS} questions")
     p.add_argument("--gold", default=None, help="gold file whose questions are timed (default: eval/gold.jsonl)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads for the whole bench (default: torch's own choice)")
     return p
 
 
@@ -367,6 +369,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     from rag import config  # noqa: F401  (offline flags first)
 
+    if args.threads is not None:
+        if args.threads < 1:
+            _err("rag bench: --threads must be at least 1")
+            return 2
+        import torch
+
+        torch.set_num_threads(args.threads)
     fig = run_bench(quick=args.quick, skip_summaries=args.skip_summaries,
                     gold=Path(args.gold) if args.gold else None)
     print(format_table(fig))

@@ -27,6 +27,7 @@ from .types import Answer, Citation, Span
 
 MAX_QUESTION_TOKENS = 200
 MAX_ANSWER_CHARS = 300
+ANSWER_TOKENS = 200  # an answer is one or two sentences
 MIN_LEXICAL = 0.34  # share of the question's key terms a supporting sentence must hold
 REFUSAL = "报告中没有找到相关信息 (the reports do not give this)"
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
@@ -279,9 +280,11 @@ class Answerer:
         except LLMError as e:
             return replace(fallback, notes=fallback.notes + (f"LLM 不可用，已改用抽取式答案 ({e})",))
         citations = _parse_citations(text, ctx)
-        if not citations:
-            return replace(fallback, notes=fallback.notes + ("LLM 的回答没有引用 [n]，已改用抽取式答案 (LLM reply cited nothing)",))
-        g = guard.check(_strip_markers(text), [c.quote for c in citations], q.text)
+        # every number must occur in a cited span (in any passage given, if it cites none)
+        g = guard.check(_strip_markers(text), [c.quote for c in citations] or [s.text for s in ctx], q.text)
+        if g.ok and not citations:
+            return replace(fallback, notes=fallback.notes + ("LLM 的回答没有引用 [n]，已改用抽取式答案 (LLM reply cited nothing)",),
+                           extra={"llm_answer": text})
         if not g.ok:
             return replace(
                 fallback,
@@ -317,7 +320,7 @@ class Answerer:
         prompt = ChatPromptTemplate.from_messages([("system", system), ("human", user)])
         values = {"passages": numbered, "question": q.text}
         if on_token is None:
-            chain = prompt | chat_model(self.llm_cfg) | StrOutputParser()
+            chain = prompt | chat_model(self.llm_cfg, max_tokens=ANSWER_TOKENS) | StrOutputParser()
             try:
                 text = chain.invoke(values)
             except LLMError:
@@ -329,7 +332,7 @@ class Answerer:
         else:
             msgs = [(m.type if m.type != "human" else "user", m.content) for m in prompt.format_messages(**values)]
             text = ""
-            for delta in stream_chat(self.llm_cfg, msgs):
+            for delta in stream_chat(self.llm_cfg, msgs, max_tokens=ANSWER_TOKENS):
                 text += delta
                 on_token(delta)
         if not text or not text.strip():

@@ -10,6 +10,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chroma
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,13 @@ def max_file_mb() -> float:
         return float(os.environ.get("RAG_MAX_FILE_MB", "20"))
     except ValueError:
         return 20.0
+
+
+def torch_threads() -> int:
+    try:
+        return max(1, int(os.environ.get("RAG_TORCH_THREADS", "1")))
+    except ValueError:
+        return 1
 
 
 def collection_name() -> str:

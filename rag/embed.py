@@ -42,7 +42,12 @@ class Embedder:
     def model(self):
         with self._lock:
             if self._model is None:
+                import torch
                 from sentence_transformers import SentenceTransformer
+
+                # one thread answers a single short query fastest on a small shared CPU;
+                # RAG_TORCH_THREADS raises it (indexing a large batch gains from more)
+                torch.set_num_threads(config.torch_threads())
 
                 if self.requested:
                     target = self.requested

@@ -41,7 +41,7 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -918,7 +918,10 @@ def _extractive(doc: Document, secs: list[Section], progress: Progress | None) -
 
 def _one_line(s: str) -> str:
     s = re.sub(r"\s*\n\s*", "", s)
-    return s.strip().lstrip("#*").replace("**", "")
+    s = s.strip().lstrip("#*").replace("**", "")
+    if s and s[-1] in "；;，,、：:":
+        s = s[:-1] + "。"
+    return s
 
 
 def _para_starts(text: str, s: int, e: int) -> list[int]:
@@ -931,12 +934,9 @@ def _para_starts(text: str, s: int, e: int) -> list[int]:
 def _para_of(starts: list[int], pos: int) -> int:
     best = starts[0]
     for p in starts:
-        if p <= pos:
-            best = p
-        else:
+        if p > pos:
             break
-    while best < len(starts) and False:
-        pass
+        best = p
     return best
 
 
@@ -1017,7 +1017,7 @@ def _overview(
         lines.append(_Line(f"{yr}{'，' if yr else ''}" + "；".join(parts) + "。", refs))
     # 3. headline targets: figures first, then the qualitative ones of the same sentence
     tg_main = [x for x in targets if not x.horizon]
-    numeric = _headline([x for x in tg_main if re.search(r"\d", x.a)], 3)
+    numeric = _headline([x for x in tg_main if re.search(r"\d", x.a)], 4)
     parts, used_rows = [], list(numeric)
     for x in numeric:
         if x.b in ("左右", "以上", "以内", "以下"):
@@ -1046,7 +1046,8 @@ def _overview(
                 if re.search(r"重点(?:做好|抓好|抓|推进)|(?:方面|项)(?:工作|任务)[：:]?$", s) and len(s) <= 80:
                     cand = (a, b)
         if cand is not None:
-            lines.append(_Line(_one_line(text[cand[0] : cand[1]]).rstrip("：:") + "。", [_Ref(cand[0], cand[1], "")]))
+            sent = _one_line(text[cand[0] : cand[1]])
+            lines.append(_Line(sent if sent[-1:] in "。！？" else sent + "。", [_Ref(cand[0], cand[1], "")]))
         elif main_kind == "review":
             refs = [_Ref(*u.head, u.section) for u in task_units if u.head]
             lines.append(_Line(f"回顾部分分{_cn(len(task_units))}个方面总结工作。", refs[:1]))
@@ -1107,11 +1108,11 @@ def _uniq(refs: list[_Ref]) -> list[_Ref]:
 
 
 def _cn(n: int) -> str:
-    digits = "零一二三四五六七八九"
+    digits = "零一两三四五六七八九"
     if n <= 10:
         return "十" if n == 10 else digits[n]
     if n < 20:
-        return "十" + digits[n - 10]
+        return "十" + "零一二三四五六七八九"[n - 10]
     return str(n)
 
 
@@ -1186,12 +1187,19 @@ def _context_tokens() -> int:
 def _prompt(name: str) -> tuple[str, str]:
     """(system, user template) of a prompt file; the user part follows a '=== user ===' line."""
     raw = (config.prompts_dir() / name).read_text(encoding="utf-8")
+    raw = re.sub(r"<!--.*?-->", "", raw, flags=re.S)  # comments are for people
     if "=== user ===" in raw:
         system, user = raw.split("=== user ===", 1)
     else:
         system, user = raw, "{text}"
-    system = re.sub(r"^<!--.*?-->\s*", "", system.strip(), flags=re.S)
     return system.strip(), user.strip()
+
+
+def _echo(out: str, instructions: str) -> bool:
+    """The reply mostly repeats the prompt's instructions (small models do)."""
+    o, ins = _squash(out), _squash(re.sub(r"\{\w+\}", "", instructions))
+    grams = [o[i : i + 6] for i in range(0, max(0, len(o) - 5), 3)]
+    return bool(grams) and sum(g in ins for g in grams) >= 0.4 * len(grams)
 
 
 def _fill(template: str, **values: str) -> str:
@@ -1248,7 +1256,7 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
     done = 0
     map_notes: list[tuple[_Unit, str]] = []
     llm_used = False
-    junk = 0
+    junk = cuts = 0
     failed: str = ""
     years = " ".join(str(y) for y in (r.year, *r.review_years, *r.plan_years) if y)
     # the catalog's years and the title are not claims of the LLM's (as a question's numbers for the guard)
@@ -1268,13 +1276,13 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
         done += 1
         if progress:
             progress(done, total)
-        if not _usable(out):
+        if cut:
+            cuts += 1
+        if not _usable(out) or _echo(out, msys + muser):
             junk += 1
             continue
         llm_used = True
         quote = text[a:b]
-        if cut:
-            notes.append(f"“{u.section}”过长，仅前{budget}个词元交给大模型 (section truncated to the token budget)")
         map_notes.append((u, out))
         k = task_ids.get(id(u))
         if k is not None and k < len(d.tasks):
@@ -1287,8 +1295,8 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             else:
                 notes.append(f"“{label}”的大模型要点含未核实数字（{'、'.join(res.unsupported)}），已换回抽取式 (LLM line replaced by the extractive one)")
     # reduce → the overview
-    if not failed and map_notes:
-        sources: list[tuple[str, list[_Ref]]] = []
+    sources: list[tuple[str, list[_Ref]]] = []
+    if not failed and (map_notes or d.results or d.targets):
         for x in d.results[:8]:
             sources.append((f"{x.indicator}：{'，'.join(v for v in (x.a, x.b) if v)}", [x.ref]))
         for x in d.targets[:8]:
@@ -1324,7 +1332,7 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             for sent in _sentences(_clean_llm(out))[:5]:
                 ks = [int(x) for x in re.findall(r"\[(\d+)\]", sent) if 0 < int(x) <= len(sources)]
                 plain = re.sub(r"\s*\[\d+(?:[,，]\s*\d+)*\]", "", sent).strip()
-                if not _usable(plain):
+                if not _usable(plain) or _echo(plain, rsys + ruser):
                     continue
                 refs = [ref for k in dict.fromkeys(ks) for ref in sources[k - 1][1]]
                 if not refs:
@@ -1350,6 +1358,8 @@ def _llm(doc: Document, d: _Draft, cfg, progress: Progress | None) -> tuple[str,
             progress(total, total)
     elif progress:
         progress(total, total)
+    if cuts:
+        notes.append(f"{cuts}节过长，只把前{budget}个词元交给大模型 ({cuts} section(s) cut to the {budget}-token budget)")
     if junk:
         notes.append(f"大模型有{junk}节的回复不可用，这些部分为抽取式 (unusable LLM reply for {junk} section(s): extractive there)")
     if failed:
@@ -1481,8 +1491,38 @@ def summarize_doc(doc: Document, *, llm_cfg=None, progress: Progress | None = No
     return _assemble(doc, d, mode, notes, time.monotonic() - t0)
 
 
+def _llm_setting(llm_cfg) -> tuple[Any, str]:
+    """(config or None, note). ``None`` → the environment's LLM if one is configured;
+    ``False`` → extractive; an :class:`rag.llm.LLMConfig` → that endpoint."""
+    if llm_cfg is False:
+        return None, ""
+    if llm_cfg is not None:
+        return llm_cfg, ""
+    from .llm import LLMError, config_from_env
+
+    try:
+        return config_from_env(), ""
+    except LLMError as e:
+        return None, f"大模型配置有误，摘要为抽取式 (LLM configuration: {e})"
+
+
 def summarize_report(ref: str, *, llm_cfg=None, use_cache: bool = True, progress: Progress | None = None) -> Summary:
-    """Summarise one report (catalog id, seed file name or path); cached by content hash."""
+    """Summarise one report (catalog id, seed file name or path); cached by content hash.
+
+    ``llm_cfg``: ``None`` uses the LLM configured in the environment
+    (:func:`rag.llm.config_from_env`), extractive when there is none; ``False`` forces
+    the extractive summary; an ``LLMConfig`` uses that endpoint. ``progress(done, total)``
+    is called per section. Raises :class:`UnknownReport` (its message lists the known
+    ids) and :class:`SummaryError` for a file that cannot be read as text.
+    """
+    llm_cfg, cfg_note = _llm_setting(llm_cfg)
+    s = _summarize_report(ref, llm_cfg=llm_cfg, use_cache=use_cache, progress=progress)
+    if cfg_note:
+        s = replace(s, notes=s.notes + (cfg_note,))
+    return s
+
+
+def _summarize_report(ref: str, *, llm_cfg, use_cache: bool, progress: Progress | None) -> Summary:
     path = resolve(ref)
     doc, problem = _read_doc(path)
     if doc is None:
@@ -1527,8 +1567,9 @@ def seed_refs() -> list[str]:
 
 
 def summarize_all(*, llm_cfg=None, use_cache: bool = True, progress: Progress | None = None) -> list[Summary]:
-    """Summaries of every report in the seeds folder; progress counts reports' sections
-    as one run (done, total) with total known after each report starts."""
+    """Summaries of every report in the seeds folder (``llm_cfg`` as in
+    :func:`summarize_report`); ``progress(done, total)`` runs once over all of them
+    (each report is 1000 steps, advanced by its sections)."""
     refs = seed_refs()
     out = []
     for i, ref in enumerate(refs):
@@ -1571,7 +1612,7 @@ def cmd_summarize(args) -> int:
     if not refs:
         err("give report ids (or file paths) or --all; known: " + ", ".join(known_ids()))
         return 2
-    cfg = None
+    cfg = False  # extractive unless --llm
     if getattr(args, "llm", False):
         from .llm import LLMError, config_from_env
 
@@ -1579,8 +1620,10 @@ def cmd_summarize(args) -> int:
             cfg = config_from_env()
         except LLMError as e:
             err(f"{e}; summarising extractively")
+            cfg = False
         if cfg is None:
             err("--llm: no LLM configured (set RAG_LLM_BASE_URL and RAG_LLM_MODEL); summarising extractively")
+            cfg = False
     use_cache = not getattr(args, "no_cache", False)
     quiet = getattr(args, "quiet", False)
     out_dir = Path(args.out) if getattr(args, "out", None) else None
@@ -1596,7 +1639,7 @@ def cmd_summarize(args) -> int:
             if bar is None:
                 from tqdm import tqdm
 
-                bar = tqdm(total=total, unit="section", desc=f"summarising {Path(ref).name}", file=sys.stderr, leave=False)
+                bar = tqdm(total=total, unit="section", desc=f"summarising {Path(ref).name}", file=sys.stderr, leave=False, disable=None)
             if bar.total != total:
                 bar.total = total
             bar.n = done

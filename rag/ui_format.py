@@ -170,6 +170,12 @@ def sources_html(
         out.append(_note_html(note, warn))
     if not answer.guard_ok and not guard_noted:
         out.append(_note_html("数字核对未通过 (number guard): 答案中的数字未在引文中找到", True))
+    rejected = (answer.extra or {}).get("llm_answer")
+    if rejected:
+        out.append(
+            '<details class="rag-rejected"><summary>LLM 的原回答（未采用 rejected）</summary>'
+            f'<div class="rag-ctx">{esc(str(rejected))}</div></details>'
+        )
     if answer.refused:
         out.append(
             '<div class="rag-refused">🚫 报告中没有找到答案 (not answered from the reports)。'

@@ -165,8 +165,10 @@ def test_sources_html_refusal_and_warnings():
     g = _answer(guard_ok=False, notes=("数字核对未通过 (number guard): 7% 不在所引原文中",), mode="llm:gemma @ http://x/v1")
     out = fmt.sources_html(g, {}, {"002.txt": TEXT})
     assert "rag-warn" in out and "number guard" in out and "LLM: gemma" in out
-    g2 = _answer(guard_ok=False)
-    assert "rag-warn" in fmt.sources_html(g2, {}, {})
+    g2 = _answer(guard_ok=False, extra={"llm_answer": "增长7% [1] <script>x</script>"})
+    out = fmt.sources_html(g2, {}, {})
+    assert "rag-warn" in out and "rag-rejected" in out and "增长7%" in out
+    _no_raw_markup(out)
 
 
 # --- tables and eval ----------------------------------------------------------------------
