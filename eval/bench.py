@@ -46,6 +46,8 @@ def _err(msg: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag bench", description="Index, query and summary timings as one table.")
+    p.add_argument("what", nargs="?", choices=("all", "index", "query", "summaries"), default="all",
+                   help="which figures (default all; the index is always built, the others need it)")
     p.add_argument("--json", dest="json_path", default=None, help="also write the figures to this JSON file")
     p.add_argument("--skip-summaries", action="store_true", help="do not time summaries")
     p.add_argument("--quick", action="store_true", help=f"index one seed and time {QUICK_QUESTIONS} questions")
@@ -266,7 +268,8 @@ def _bench_summaries(store, docs: list, seeds: Path, paths: list[Path]) -> dict[
 # --------------------------------------------------------------------------- run
 
 
-def run_bench(*, quick: bool = False, skip_summaries: bool = False, gold: Path | None = None) -> dict[str, Any]:
+def run_bench(*, quick: bool = False, skip_summaries: bool = False, gold: Path | None = None,
+              skip_query: bool = False) -> dict[str, Any]:
     """All figures as a dict: ``{"settings", "index", "query", "summaries"}``."""
     from rag import config
 
@@ -284,7 +287,7 @@ def run_bench(*, quick: bool = False, skip_summaries: bool = False, gold: Path |
     with _temp_home():
         idx, store, docs = _bench_index(paths)
         _err(f"bench: indexed {idx['chunks']} chunks in {idx['cold_index_s']}s")
-        questions = _questions(gold, seeds, {f.name for f in files}, quick)
+        questions = [] if skip_query else _questions(gold, seeds, {f.name for f in files}, quick)
         query = _bench_query(store, questions)
         _err(f"bench: timed {query['timed']} questions")
         if skip_summaries:
@@ -376,8 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    fig = run_bench(quick=args.quick, skip_summaries=args.skip_summaries,
-                    gold=Path(args.gold) if args.gold else None)
+    fig = run_bench(quick=args.quick, skip_summaries=args.skip_summaries or args.what in ("index", "query"),
+                    gold=Path(args.gold) if args.gold else None, skip_query=args.what in ("index", "summaries"))
     print(format_table(fig))
     st = fig["settings"]
     print(f"\n{st['embedder']} · {len(st['seeds'])} seed(s) · {st['cpus']} CPUs, torch threads {st['torch_threads']} "
