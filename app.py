@@ -58,7 +58,8 @@ details.rag-src[open] > summary { margin-bottom: 0.4em; }
 .rag-quote { margin-top: 0.2em; }
 .rag-passage { border-top: 1px dashed var(--border-color-primary); padding-top: 0.4em; }
 .rag-ctx-head { font-size: 0.85em; color: var(--body-text-color-subdued); margin-bottom: 0.3em; }
-.rag-ctx { white-space: pre-wrap; max-height: 28em; overflow-y: auto; }
+.rag-ctx { white-space: pre-wrap; }
+.rag-outline .rag-ctx { max-height: 28em; overflow-y: auto; }
 mark.fig { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; font-weight: 600; }
 mark.hl { background: #bfdbfe; color: inherit; padding: 1px 0; border-radius: 2px; }
 mark.hl mark.fig { background: #fcd34d; }
@@ -250,8 +251,6 @@ def ask(question: str, report: str | None = None) -> dict:
 
 
 # --- reports ------------------------------------------------------------------------------
-_summaries: dict[str, str] = {}
-
 
 def _report_path(a, report) -> Path:
     for e in a.retriever.store.entries().values():
@@ -270,20 +269,18 @@ def _outline(a, report) -> str:
         return fmt.error_html(f"无法读取章节 (cannot read the sections): {_message(e)}")
 
 
-def _summary(report_id: str) -> str:
-    if report_id in _summaries:
-        return _summaries[report_id]
+def _summary(a, report) -> str:
+    """The report's summary as Markdown (rag.summarize caches it by content); a message
+    instead when the module is missing or fails."""
     try:
         from rag.summarize import summarize_report
     except ImportError:
         return "ℹ️ 摘要功能尚未安装 (summaries are not available yet: `rag.summarize` is missing)."
     try:
-        md = summarize_report(report_id, llm_cfg=LOADER.get().llm_cfg).to_markdown()
+        return summarize_report(str(_report_path(a, report)), llm_cfg=a.llm_cfg).to_markdown()
     except Exception as e:
         traceback.print_exc()
         return f"⚠️ 摘要生成失败 (the summary failed): {fmt.md_text(_message(e))}"
-    _summaries[report_id] = md
-    return md
 
 
 def show_report(report_id: str | None):
@@ -301,9 +298,8 @@ def show_report(report_id: str | None):
         yield fmt.error_html(f"未知报告 (unknown report): {report_id}"), "", ""
         return
     head, outline = fmt.report_header_html(r), _outline(a, r)
-    if report_id not in _summaries:
-        yield head, "⏳ 正在生成摘要… (summarising)", outline
-    yield head, _summary(report_id), outline
+    yield head, "⏳ 正在生成摘要… (summarising)", outline
+    yield head, _summary(a, r), outline
 
 
 def pick_row(evt: gr.SelectData, rows):

@@ -310,31 +310,30 @@ class Answerer:
         return out, "\n\n".join(parts)
 
     def _run_chain(self, q: Query, numbered: str, on_token=None) -> str:
+        """prompt file | chat model | parser, as one LCEL chain; streamed when asked."""
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
-        from .llm import LLMError, chat_model, stream_chat
+        from .llm import LLMError, chat_model, translate_error
 
         system = (config.prompts_dir() / "answer_system.md").read_text(encoding="utf-8")
         user = (config.prompts_dir() / "answer_user.md").read_text(encoding="utf-8")
         prompt = ChatPromptTemplate.from_messages([("system", system), ("human", user)])
+        chain = prompt | chat_model(self.llm_cfg, max_tokens=ANSWER_TOKENS) | StrOutputParser()
         values = {"passages": numbered, "question": q.text}
-        if on_token is None:
-            chain = prompt | chat_model(self.llm_cfg, max_tokens=ANSWER_TOKENS) | StrOutputParser()
-            try:
+        text = ""
+        try:
+            if on_token is None:
                 text = chain.invoke(values)
-            except LLMError:
-                raise
-            except Exception as e:  # translate anything the client raises
-                from .llm import _translate
-
-                raise _translate(e, self.llm_cfg.base_url, self.llm_cfg.model, self.llm_cfg.timeout) from e
-        else:
-            msgs = [(m.type if m.type != "human" else "user", m.content) for m in prompt.format_messages(**values)]
-            text = ""
-            for delta in stream_chat(self.llm_cfg, msgs, max_tokens=ANSWER_TOKENS):
-                text += delta
-                on_token(delta)
+            else:
+                for delta in chain.stream(values):
+                    if delta:
+                        text += delta
+                        on_token(delta)
+        except LLMError:
+            raise
+        except Exception as e:  # anything else the client raises gets the same one-line message
+            raise translate_error(e, self.llm_cfg) from e
         if not text or not text.strip():
             raise LLMError("LLM returned an empty reply", kind="junk")
         return text

@@ -432,3 +432,8 @@ def ping(cfg: LLMConfig) -> str | None:
             kind="junk",
         ).message
     return None
+
+
+def translate_error(exc: BaseException, cfg: LLMConfig) -> LLMError:
+    """Any failure of a call to `cfg`'s endpoint as one human LLMError (public form)."""
+    return _translate(exc, cfg.base_url, cfg.model, cfg.timeout)

@@ -128,3 +128,14 @@ def test_guard_flags_a_wrong_number(answerer):
     ans, _ = answerer.ask("海曙区2020年GDP增长目标是多少?")
     wrong = ans.answer.replace("6.5", "7.5")
     assert not guard.check(wrong, [c.quote for c in ans.citations], ans.question).ok
+
+
+def test_retriever_composes_with_lcel(answerer):
+    from langchain_core.runnables import RunnableLambda
+
+    retriever = answerer.retriever.as_langchain(k=3)
+    chain = retriever | RunnableLambda(lambda docs: [(d.metadata["doc"], d.metadata["start"], d.metadata["end"]) for d in docs])
+    spans = chain.invoke("海曙区2020年GDP增长目标是多少?")
+    assert len(spans) == 3 and spans[0][0] == "002_e628585dbd2362fe.txt"
+    text = answerer.retriever.texts["002_e628585dbd2362fe.txt"]
+    assert "6.5%左右" in text[spans[0][1] : spans[0][2]]

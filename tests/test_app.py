@@ -187,16 +187,27 @@ def test_latest_eval_picks_newest_run(app_module, monkeypatch, tmp_path):
     assert "run eval-b" in md and "metrics.png)" not in md and img.endswith("eval-b/metrics.png")
 
 
-def test_summary_failure_is_friendly(app_module, monkeypatch):
+def test_report_view_outline_and_summary_failure(app_module, monkeypatch, tmp_path):
     import types
 
+    seen = []
+
     def boom(ref, **kw):
+        seen.append(ref)
         raise RuntimeError("no such thing")
 
+    fake = _FakeAnswerer()
+    (tmp_path / HAISHU_DOC).write_text(fake.retriever.text, encoding="utf-8")
+    monkeypatch.setattr(app_module, "_report_path", lambda a, r: tmp_path / r.file)
     monkeypatch.setitem(sys.modules, "rag.summarize", types.SimpleNamespace(summarize_report=boom))
-    monkeypatch.setattr(app_module, "LOADER", _FakeLoader(_FakeAnswerer()))
-    app_module._summaries.clear()
-    assert "摘要生成失败" in app_module._summary("haishu-2020")
+    monkeypatch.setattr(app_module, "LOADER", _FakeLoader(fake))
+    steps = list(app_module.show_report("haishu-2020"))
+    head, summary, outline = steps[-1]
+    assert "正在生成摘要" in steps[0][1]
+    assert "海曙区2020年政府工作报告" in head
+    assert "摘要生成失败" in summary and "no such thing" in summary and seen == [str(tmp_path / HAISHU_DOC)]
+    assert "主要目标任务" in outline and "&lt;script&gt;" in outline and "<script>" not in outline
+    assert "未知报告" in list(app_module.show_report("nope"))[-1][0]
 
 
 # ==========================================================================================
@@ -349,6 +360,10 @@ def test_browser_ask_click_citation(ready_url, browser):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 430, f"page is {width}px wide in a 420px window"
         page.screenshot(path=str(ARTIFACTS / "app-narrow-420.png"), full_page=True)
+        page.locator("#sources details.rag-src summary").first.click()
+        expect(page.locator("#sources .rag-passage mark.hl").first).to_be_visible()
+        page.locator("#sources .rag-passage mark.hl").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "app-narrow-420-passage.png"), full_page=False)
     finally:
         page.close()
 
