@@ -146,6 +146,8 @@ class Answerer:
             q = with_report(q, report)
         if q.resolved_from:
             notes.append(f"追问，已结合上一问 (follow-up of: {q.resolved_from})")
+        if q.note:
+            notes.append(q.note)
         extractive, result = self.extractive(q, k)
         answer = extractive
         use_llm = (self.llm_cfg is not None) if use_llm is None else use_llm

@@ -88,6 +88,7 @@ class Query:
     search_text: str = ""  # what retrieval embeds/tokenises (English terms mapped to Chinese)
     problem: str = ""  # non-empty: the reports cannot answer this (region/year not covered)
     resolved_from: str = ""  # the previous question, for a follow-up
+    note: str = ""  # how the question was read, when that is not obvious
 
     @property
     def section_kind(self) -> str:
@@ -227,6 +228,18 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
         elif in_plan and not in_review and intent == "other":
             intent = "target"
     report_ids, problem = choose_reports(regions, years, intent if intent in ("target", "result") else "other", reports)
+    note = ""
+    if problem and resolved_from and regions and regions != prev.regions and intent in ("target", "result"):
+        # "那慈溪呢?" after a 2020 target: 慈溪's report plans 2021 — answer for its own year
+        pool = [r for r in reports if r.region in regions]
+        own = sorted({min(r.plan_years) if intent == "target" else max(r.review_years)
+                      for r in pool if (r.plan_years if intent == "target" else r.review_years)})
+        if own:
+            report_ids, problem = choose_reports(regions, (own[0],), intent, reports)
+            if not problem:
+                what = "目标" if intent == "target" else "实际结果"
+                note = f"{'、'.join(regions)}的报告没有{'、'.join(map(str, years))}年的{what}，改答{own[0]}年 (answered for {own[0]}, the year its report covers)"
+                years = (own[0],)
     text = q
     if resolved_from:
         text = f"{prev.text} → {q}"
@@ -245,6 +258,7 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
         search_text=search,
         problem=problem,
         resolved_from=resolved_from,
+        note=note,
     )
 
 

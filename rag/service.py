@@ -26,6 +26,8 @@ def answerer(require_index: bool = True):
             store = Store(get_embedder())
             _answerer = Answerer(Retriever(store), config_from_env())
     if require_index and not _answerer.retriever.passages:
+        _answerer.retriever.refresh()  # an index built since (by `rag index` elsewhere)
+    if require_index and not _answerer.retriever.passages:
         raise IndexMissing("还没有建立索引 (no reports are indexed): run `rag index` (or `make run`) first")
     return _answerer
 

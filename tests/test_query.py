@@ -51,3 +51,10 @@ def test_follow_ups():
 def test_specific_indicator_wins():
     assert analyze("慈溪2020年常住人口是多少?", REPORTS).indicators == ("常住人口",)
     assert analyze("城镇居民人均可支配收入", REPORTS).indicators == ("城镇居民人均可支配收入",)
+
+
+def test_follow_up_to_a_region_without_that_year_answers_for_its_own_year():
+    first = analyze("海曙区2020年GDP增长目标是多少?", REPORTS)
+    q = analyze("那慈溪呢?", REPORTS, prev=first)
+    assert not q.problem and q.years == (2021,) and q.report_ids == ("cixi-2021",)
+    assert "2021" in q.note
