@@ -21,7 +21,7 @@ import time
 from dataclasses import replace
 
 from . import config, guard, tokens
-from .query import INDICATORS, Query, analyze, with_report
+from .query import INDICATORS, Query, analyze, choose_reports, with_report
 from .retrieve import Result, Retriever, Sentence, key_terms
 from .types import Answer, Citation, Span
 
@@ -167,23 +167,17 @@ class Answerer:
         years = q.years if len(q.years) > 1 else ()
         if not regions and not years:
             return [q]
-        from .query import choose_reports
-
-        subs = []
         if regions and years and len(regions) == len(years):
             pairs = list(zip(regions, years))  # "慈溪2020年和宁波2022年…": pairwise
         else:
             pairs = [(reg, y) for reg in (regions or q.regions or ("",)) for y in (years or q.years or (0,))]
+        intent = q.intent if q.intent in ("target", "result") else "other"
+        subs = []
         for reg, y in pairs:
-            if True:
-                rs = (reg,) if reg else ()
-                ys = (y,) if y else ()
-                intent = q.intent
-                ids, problem = choose_reports(rs, ys, intent if intent in ("target", "result") else "other", self.retriever.reports)
-                if not ids and intent == "other":
-                    continue
-                subs.append(replace(q, regions=rs, years=ys, report_ids=ids, problem=problem,
-                                    search_text=q.search_text))
+            rs, ys = ((reg,) if reg else ()), ((y,) if y else ())
+            ids, problem = choose_reports(rs, ys, intent, self.retriever.reports)
+            if ids or intent != "other":
+                subs.append(replace(q, regions=rs, years=ys, report_ids=ids, problem=problem))
         return subs or [q]
 
     def _speaker(self, q: Query) -> Answer | None:

@@ -111,8 +111,14 @@ def key_terms(q: Query) -> list[str]:
 
     regionish = {a for aliases in REGION_ALIASES.values() for a in aliases} | set(q.regions)
     regionish |= {r[:-1] for r in q.regions}
-    terms = tokenize(q.search_text)
-    return list(dict.fromkeys(t for t in terms if not (t.isdigit() and len(t) == 4) and t not in regionish and not t.isascii() or (t.isascii() and not q.english and t not in regionish and not t.isdigit())))
+    out = []
+    for t in tokenize(q.search_text):
+        if t in regionish or t.isdigit():  # years and bare numbers
+            continue
+        if q.english and t.isascii():  # English words never occur in the reports
+            continue
+        out.append(t)
+    return list(dict.fromkeys(out))
 
 
 class SentenceVectors:
