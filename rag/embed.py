@@ -65,15 +65,19 @@ class Embedder:
     def embed_passages(self, texts: list[str], batch_size: int = 32, progress=None) -> list[list[float]]:
         """Embeddings of passages (normalised). `progress(n)` is called after each batch."""
         model = self.model()
-        out: list[list[float]] = []
-        for i in range(0, len(texts), batch_size):
-            batch = texts[i : i + batch_size]
+        # longest first, as encode() itself orders a list, so batches carry little padding;
+        # batches of our own only so that progress can be reported
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: list[list[float] | None] = [None] * len(texts)
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
             vecs = model.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, **self._prompt("passage")
+                [texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True, **self._prompt("passage")
             )
-            out.extend(v.tolist() for v in vecs)
+            for i, v in zip(idx, vecs):
+                out[i] = v.tolist()
             if progress:
-                progress(len(batch))
+                progress(len(idx))
         return out
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
