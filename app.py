@@ -105,12 +105,7 @@ class Loader:
         """The Answerer; raises with a message for the user when it cannot be had."""
         self.start()
         self.done.wait()
-        try:
-            return service.answerer()
-        except service.IndexMissing:
-            # indexed since the app started? pick the new index up once, then ask again
-            service.answerer(require_index=False).retriever.refresh()
-            return service.answerer()
+        return service.answerer()  # picks up an index built since the app started
 
 
 LOADER = Loader()
@@ -253,10 +248,7 @@ def ask(question: str, report: str | None = None) -> dict:
 # --- reports ------------------------------------------------------------------------------
 
 def _report_path(a, report) -> Path:
-    for e in a.retriever.store.entries().values():
-        if e.get("report", {}).get("file") == report.file and e.get("path"):
-            return Path(e["path"])
-    return config.seeds_dir() / report.file
+    return a.retriever.path(report.id) or config.seeds_dir() / report.file
 
 
 def _outline(a, report) -> str:

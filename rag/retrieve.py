@@ -208,6 +208,7 @@ class Retriever:
             self.passages = passages
             self.by_id = {p.id: p for p in passages}
             self.reports = sorted(reports, key=lambda r: r.file)
+            self.paths = {e["report"]["id"]: Path(e["path"]) for e in entries.values() if e.get("path")}
             self.texts = {}
             for e in entries.values():
                 try:
@@ -220,6 +221,10 @@ class Retriever:
 
     def report(self, report_id: str) -> Report | None:
         return next((r for r in self.reports if r.id == report_id), None)
+
+    def path(self, report_id: str) -> Path | None:
+        """Where the indexed report's file is."""
+        return self.paths.get(report_id)
 
     # --- retrieval -----------------------------------------------------------------
     def _dense(self, qvec, ids: tuple[str, ...]):
