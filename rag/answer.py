@@ -21,7 +21,7 @@ import time
 from dataclasses import replace
 
 from . import config, guard, tokens
-from .query import INDICATORS, Query, analyze, choose_reports, with_report
+from .query import INDICATOR_PARTS, INDICATORS, Query, analyze, choose_reports, with_report
 from .retrieve import Result, Retriever, Sentence, key_terms
 from .types import Answer, Citation, Span
 
@@ -57,10 +57,17 @@ _MONEY_Q = re.compile(r"总额|总量|多少亿|多少钱|\bvalue\b|\bamount\b|\
 _SPEAKER_Q = re.compile(r"谁作|报告人|作报告的是|谁做|谁代表|who (?:gave|delivered|presented|made)|speaker")
 
 
+def _names_indicator(q: Query, text: str) -> bool:
+    """Does `text` name an asked indicator, also in a shared form ("城镇、农村居民人均可支配收入")?"""
+    if any(n in text for n in _indicator_names(q)):
+        return True
+    return any(all(part in text for part in INDICATOR_PARTS.get(i, ("\0",))) for i in q.indicators)
+
+
 def _supports(q: Query, s: Sentence, retriever: Retriever) -> bool:
     """Does this sentence plausibly answer the question (and not another region's/year's)?"""
     names = _indicator_names(q)
-    has_name = any(n in s.text for n in names)
+    has_name = _names_indicator(q, s.text)
     if names and not has_name and not any(n in s.passage.section for n in names):
         return False
     floor = MIN_LEXICAL if not q.english else 0.0  # English words never occur in the text
@@ -116,6 +123,30 @@ def _trim(sentence: str, q: Query) -> str:
         start -= 1
     out = "".join(clauses[start:end])
     return (out if len(out) >= 6 else s[:MAX_ANSWER_CHARS]).rstrip("，,；;：:、 ")
+
+
+def _with_neighbours(best: Sentence, limit: int = 260) -> Sentence:
+    """`best` widened to the adjacent sentences of its passage that hold figures."""
+    from .chunk import split_sentences
+
+    p = best.passage
+    sents = [(p.start + a, p.start + b) for a, b in split_sentences(p.text)]
+    i = next((k for k, (a, b) in enumerate(sents) if a <= best.start < b), None)
+    if i is None:
+        return best
+    lo = hi = i
+    has_fig = lambda k: bool(re.search(r"\d", p.text[sents[k][0] - p.start : sents[k][1] - p.start]))  # noqa: E731
+    while True:
+        grew = False
+        if hi + 1 < len(sents) and has_fig(hi + 1) and sents[hi + 1][1] - sents[lo][0] <= limit:
+            hi, grew = hi + 1, True
+        if lo > 0 and has_fig(lo - 1) and sents[hi][1] - sents[lo - 1][0] <= limit:
+            lo, grew = lo - 1, True
+        if not grew:
+            break
+    start, end = sents[lo][0], sents[hi][1]
+    text = p.text[start - p.start : end - p.start]
+    return replace(best, start=start, end=end, text=text)
 
 
 def _span(s: Sentence) -> Span:
@@ -221,10 +252,9 @@ class Answerer:
             if not ok:
                 problems.append(f"{''.join(sq.regions)}{''.join(map(str, sq.years))}: 未找到支持的句子")
             elif _SUMMARY_Q.search(sq.text.lower()) and len(subs) == 1:
-                # an overview: the best sentences with figures from the best passage, in text order
-                top = ok[0].passage
-                more = [s for s in ok if s.passage.id == top.id and re.search(r"\d", s.text)][:3] or ok[:1]
-                picked.extend((sq, s) for s in sorted(more, key=lambda s: s.start))
+                # an overview: the best sentence and its neighbours that carry figures (the
+                # headline figures of a report come as one run of "；"-separated clauses)
+                picked.append((sq, _with_neighbours(ok[0])))
             else:
                 picked.append((sq, ok[0]))
         retrieved = _dedupe(sorted(retrieved, key=lambda s: -s.score) if len(results) > 1 else retrieved)[: max(k, 5)]

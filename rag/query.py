@@ -63,6 +63,11 @@ EN_TERMS: dict[str, str] = {
     "whole-city": "全市", "city-level": "市级", "municipal": "市级", "speaker": "代表", "secretariat": "秘书处",
     "income": "收入", "revenue": "收入", "budget": "预算", "consumption": "消费", "jobs": "就业", "employment": "就业",
 }
+# Indicators a sentence may name in a shared form: "城镇、农村居民人均可支配收入分别为…"
+INDICATOR_PARTS: dict[str, tuple[str, ...]] = {
+    "城镇居民人均可支配收入": ("城镇", "人均可支配收入"),
+    "农村居民人均可支配收入": ("农村", "人均可支配收入"),
+}
 _TARGET = re.compile(
     r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
 )
