@@ -126,6 +126,19 @@ def _find_indicators(low: str) -> tuple[str, ...]:
     )
 
 
+def _is_follow_up(low: str, reports: list[Report]) -> bool:
+    """"那慈溪呢?", "2019年呢?", "and Cixi?": a turn that names little beyond a region or a
+    year. A question with a subject of its own ("慈溪2020年PM2.5浓度是多少?") is not one."""
+    rest = low
+    for aliases in region_aliases({r.file: r for r in reports}).values():
+        for a in sorted(aliases, key=len, reverse=True):
+            rest = rest.replace(a, " ")
+    rest = _YEAR.sub(" ", rest)
+    rest = re.sub(r"今年|去年|明年|年|那么|那|呢|还有|的|是|多少|情况|怎么样|如何|吗|and|what|how|about|\W", " ", rest)
+    residual = len(re.sub(r"\s+", "", rest))
+    return residual <= 3 or (bool(_FOLLOWUP.search(low)) and residual <= 8)
+
+
 def _relative_years(low: str, reports: list[Report]) -> list[int]:
     if not reports:
         return []
@@ -204,23 +217,22 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
     indicators = _find_indicators(low)
     resolved_from = ""
     # a follow-up inherits what it does not say from the previous turn
-    if prev is not None and (not indicators or _FOLLOWUP.search(q)) and len(q) <= 40:
-        if regions or years or _FOLLOWUP.search(q):
-            resolved_from = prev.text
-            indicators = indicators or prev.indicators
-            if not regions:
-                regions = prev.regions
-            if not years:
-                years = prev.years
-            if intent == "other":
-                intent = prev.intent
-            if years and years != prev.years and intent == "target":
-                # "2019年呢?" after a 2020 target: a year the reports only review asks for a result
-                pool = [r for r in reports if not regions or r.region in regions]
-                if pool and not any(y in r.plan_years for r in pool for y in years) and any(
-                    y in r.review_years for r in pool for y in years
-                ):
-                    intent = "result"
+    if prev is not None and _is_follow_up(low, reports):
+        resolved_from = prev.text
+        indicators = indicators or prev.indicators
+        if not regions:
+            regions = prev.regions
+        if not years:
+            years = prev.years
+        if intent == "other":
+            intent = prev.intent
+        if years and years != prev.years and intent == "target":
+            # "2019年呢?" after a 2020 target: a year the reports only review asks for a result
+            pool = [r for r in reports if not regions or r.region in regions]
+            if pool and not any(y in r.plan_years for r in pool for y in years) and any(
+                y in r.review_years for r in pool for y in years
+            ):
+                intent = "result"
     # a year that only a review covers (or only a plan) decides an open intent, and a
     # "target" worded question about a reviewed year ("完成…目标任务") asks for a result;
     # an explicit result ("实际增长") about a planned year stays a result (and is refused)

@@ -58,3 +58,11 @@ def test_follow_up_to_a_region_without_that_year_answers_for_its_own_year():
     q = analyze("那慈溪呢?", REPORTS, prev=first)
     assert not q.problem and q.years == (2021,) and q.report_ids == ("cixi-2021",)
     assert "2021" in q.note
+
+
+def test_a_new_question_is_not_a_follow_up():
+    first = analyze("慈溪2021年一般公共预算收入增长目标是多少?", REPORTS)
+    q = analyze("慈溪2020年PM2.5浓度是多少?", REPORTS, prev=first)
+    assert not q.resolved_from and q.indicators == ()
+    for text in ("那江北呢?", "2019年呢?", "And Jiangbei?", "江北呢"):
+        assert analyze(text, REPORTS, prev=first).resolved_from, text
