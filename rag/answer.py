@@ -149,11 +149,6 @@ def _with_neighbours(best: Sentence, limit: int = 260) -> Sentence:
     return replace(best, start=start, end=end, text=text)
 
 
-def _span(s: Sentence) -> Span:
-    p = s.passage
-    return Span(p.doc, p.report_id, p.section, s.start, s.end, s.text, round(s.score, 4))
-
-
 class Answerer:
     def __init__(self, retriever: Retriever, llm_cfg=None):
         self.retriever = retriever

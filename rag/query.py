@@ -257,9 +257,6 @@ def analyze(question: str, reports: list[Report], prev: Query | None = None) -> 
                 what = "目标" if intent == "target" else "实际结果"
                 note = f"{'、'.join(regions)}的报告没有{'、'.join(map(str, years))}年的{what}，改答{own[0]}年 (answered for {own[0]}, the year its report covers)"
                 years = (own[0],)
-    text = q
-    if resolved_from:
-        text = f"{prev.text} → {q}"
     search = _search_text(q if not resolved_from else f"{prev.search_text} {q}", indicators, regions, english)
     if not indicators and _HEADLINE.search(low):
         # "主要预期目标/主要指标" means the headline sentence: GDP, fiscal revenue, income
