@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Mapping, Any, Callable, Iterable, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -108,29 +108,22 @@ def split_text(
     return out
 
 
-def _seed_files(seeds_dir: Path) -> list[Path]:
-    return sorted(p for p in Path(seeds_dir).iterdir() if p.is_file() and p.suffix.lower() in (".txt", ".md"))
+def _texts(source) -> dict[str, str]:
+    """{doc name: text}: a mapping as given (the texts the project stored, DOCX/PDF
+    included), or every .txt/.md file of a folder read as UTF-8."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    files = sorted(p for p in Path(source).iterdir() if p.is_file() and p.suffix.lower() in (".txt", ".md"))
+    return {f.name: f.read_bytes().decode("utf-8") for f in files}
 
 
-def split_seeds(seeds_dir: str | Path, names: Iterable[str] | None = None) -> list[BaselineChunk]:
-    """Chunks of every seed (or of ``names``), each seed read as raw UTF-8."""
-    seeds_dir = Path(seeds_dir)
-    files = _seed_files(seeds_dir) if names is None else [seeds_dir / n for n in names]
+def split_seeds(source, names: Iterable[str] | None = None) -> list[BaselineChunk]:
+    """Chunks of every text (or of ``names``)."""
+    texts = _texts(source)
     out: list[BaselineChunk] = []
-    for f in files:
-        text = f.read_bytes().decode("utf-8")
-        out.extend(split_text(text, f.name))
+    for name in (names if names is not None else sorted(texts)):
+        out.extend(split_text(texts[name], name))
     return out
-
-
-def _report_ids(seeds_dir: Path) -> dict[str, str]:
-    """file name → catalog id, for the ``report_id`` field only (empty if unknown)."""
-    try:
-        from rag.catalog import load_catalog
-
-        return {f: r.id for f, r in load_catalog(Path(seeds_dir)).items()}
-    except Exception:  # noqa: BLE001 - the field is informative only
-        return {}
 
 
 class Baseline:
@@ -143,7 +136,7 @@ class Baseline:
     def __init__(
         self,
         embedder,
-        seeds_dir: str | Path,
+        seeds_dir,
         *,
         k: int = DEFAULT_K,
         llm_cfg=None,
@@ -157,10 +150,9 @@ class Baseline:
 
         self.k = k
         self.llm_cfg = llm_cfg
-        self.seeds_dir = Path(seeds_dir)
         t0 = time.perf_counter()
-        self.chunks = split_seeds(self.seeds_dir, names)
-        ids = _report_ids(self.seeds_dir)
+        self.chunks = split_seeds(seeds_dir, names)
+        ids: dict[str, str] = {}
         # Ephemeral clients share one in-memory system per process: a fresh collection
         # name keeps two Baselines (or two runs) apart.
         self.client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))

@@ -25,6 +25,7 @@ __all__ = [
     "read_seed",
     "load_texts",
     "load_gold",
+    "gold_docs",
 ]
 
 TYPES: tuple[str, ...] = (
@@ -191,8 +192,19 @@ def _iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
         yield i, raw
 
 
+def _reader(texts: "Mapping[str, str] | str | os.PathLike"):
+    """A doc name → text function over a {name: text} mapping or a folder of text files."""
+    if isinstance(texts, Mapping):
+        def read(name: str) -> str:
+            if name not in texts:
+                raise FileNotFoundError(name)
+            return texts[name]
+        return read
+    return lambda name: read_seed(texts, name)
+
+
 def _check_obj(
-    obj: Mapping, seeds_dir: str | os.PathLike
+    obj: Mapping, seeds_dir: "Mapping[str, str] | str | os.PathLike"
 ) -> tuple[GoldItem | None, list[str]]:
     """Validate one decoded object. Returns (item or None, problems without prefix)."""
     probs: list[str] = []
@@ -251,9 +263,10 @@ def _check_obj(
         return None, probs
 
     texts: dict[str, str] = {}
+    read = _reader(seeds_dir)
     for d in dict.fromkeys(docs):
         try:
-            texts[d] = read_seed(seeds_dir, d)
+            texts[d] = read(d)
         except FileNotFoundError:
             probs.append(f"unknown doc '{d}'")
         except (UnicodeDecodeError, OSError) as e:
@@ -284,8 +297,25 @@ def _check_obj(
     return item, []
 
 
+def gold_docs(path: str | os.PathLike) -> set[str]:
+    """Every doc name a gold file refers to (lines that do not parse are ignored)."""
+    out: set[str] = set()
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return out
+    for line in lines:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out |= {d for d in _as_tuple(obj.get("doc")) if isinstance(d, str)}
+    return out
+
+
 def load_gold(
-    path: str | os.PathLike, seeds_dir: str | os.PathLike
+    path: str | os.PathLike, seeds_dir: "Mapping[str, str] | str | os.PathLike"
 ) -> tuple[list[GoldItem], list[str]]:
     """Read and validate a gold JSONL file line by line.
 

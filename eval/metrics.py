@@ -55,6 +55,7 @@ __all__ = [
     "citation_correct",
     "answer_accuracy",
     "citation_accuracy",
+    "foreign_citation_rate",
     "refusal_precision",
     "refusal_recall",
     "percentile",
@@ -74,6 +75,7 @@ RATE_KEYS: tuple[str, ...] = (
     "citation_accuracy",
     "refusal_precision",
     "refusal_recall",
+    "foreign_citation_rate",
 )
 METRIC_KEYS: tuple[str, ...] = RATE_KEYS + ("latency_p50_ms", "latency_p95_ms", "n")
 
@@ -394,6 +396,21 @@ def refusal_recall(items: Iterable[GoldItem], results: Results | None) -> float 
 # --------------------------------------------------------------------------- latency
 
 
+def foreign_citation_rate(items: Iterable[GoldItem], results: Results | None) -> float | None:
+    """Answerable, non-refused items whose citations include a report other than the gold
+    doc(s): another region, level or year. The error users forgive least; target 0."""
+    idx = index_results(results)
+    flags = []
+    for it in items:
+        r = idx.get(it.id)
+        if not it.answerable or r is None or _refused(r):
+            continue
+        cited = {c.get("doc") for c in (r.get("citations") or []) if isinstance(c, Mapping)}
+        if cited:
+            flags.append(bool(cited - set(it.doc)))
+    return _mean([1.0 if f else 0.0 for f in flags])
+
+
 def percentile(values: Iterable[float], p: float) -> float | None:
     """Nearest-rank percentile: the value at 1-based rank ``ceil(p/100 * n)`` of the
     sorted values (rank at least 1). No interpolation, so the result is always one
@@ -447,6 +464,7 @@ def _block(
         "refusal_precision": refusal_precision(items, idx),
         "refusal_recall": refusal_recall(items, idx),
         "refusal_precision_defined": (c["refused"] > 0) if c["unanswerable"] else None,
+        "foreign_citation_rate": foreign_citation_rate(items, idx),
         "latency_p50_ms": latency_p50(items, idx),
         "latency_p95_ms": latency_p95(items, idx),
         "n": len(items),

@@ -28,14 +28,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .gold import GoldItem, load_gold, load_texts
+from .gold import GoldItem, gold_docs, load_gold
 from .metrics import METRIC_KEYS, percentile, summarize
 from .report import fmt_value, ratio, write_report, write_summary_json
 
 __all__ = ["DEFAULT_GOLD", "REPO_ROOT", "build_parser", "main", "failure_result", "count_skipped"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "seeds-test.jsonl"
 WARM_SAMPLE = 30  # questions re-asked (extractive) to measure warm-query latency
 
 
@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run the LangChain quick-start RAG and compare side by side")
     p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     p.add_argument("--limit", type=int, default=None, help="score only the first N valid items")
+    p.add_argument("--corpus", action="append", default=None,
+                   help="folder of reports to index (repeatable); default: the known corpus folders holding the gold docs")
     return p
 
 
@@ -148,24 +150,33 @@ def _print_tables(summary: dict, baseline: dict | None) -> None:
         print()
 
 
-def _get_answerer(mode: str):
-    """The process-wide answerer (models and index load once). With a broken LLM
-    setting in the environment an extractive run still works: it gets a private
-    answerer without an LLM."""
-    from rag.llm import LLMError
-    from rag.service import answerer
+def corpus_folders(gold: Path, given: Sequence[str] | None) -> tuple[list[Path], list[str]]:
+    """The folders to index for a gold file: the ones given, else every known corpus folder
+    (seeds/ and each folder under corpus/) holding one of its docs. Also the doc names that
+    none of them holds."""
+    docs = gold_docs(gold)
+    if given:
+        folders = [Path(g).resolve() for g in given]
+    else:
+        known = [REPO_ROOT / "seeds"] + sorted(p for p in (REPO_ROOT / "corpus").glob("*") if p.is_dir())
+        folders = [f for f in known if any((f / d).exists() for d in docs)]
+    present = {p.name for f in folders for p in f.rglob("*") if p.is_file()}
+    return folders, sorted(d for d in docs if d not in present)
 
-    try:
-        return answerer(require_index=False)
-    except LLMError:
-        if mode == "llm":
-            raise
-        from rag.answer import Answerer
-        from rag.embed import get_embedder
-        from rag.retrieve import Retriever
-        from rag.store import Store
 
-        return Answerer(Retriever(Store(get_embedder())), None)
+def eval_services(folders: list[Path], mode: str):
+    """Services over a collection of its own for this corpus, so the user's index (and
+    other corpora) never leak into a benchmark."""
+    import hashlib
+    from dataclasses import replace
+
+    from rag.service import build
+    from rag.settings import Settings
+
+    settings = Settings.from_env()
+    tag = hashlib.sha1("|".join(sorted(str(f) for f in folders)).encode()).hexdigest()[:8]
+    settings = replace(settings, collection=f"eval-{tag}", llm=settings.llm if mode == "llm" else None)
+    return build(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,19 +184,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_start = time.perf_counter()
     started = datetime.now()
 
-    from rag import config  # sets the offline flags before any model code loads
+    from rag import settings as _offline  # noqa: F401  (sets the offline flags before any model code loads)
 
     gold = Path(args.gold) if args.gold else DEFAULT_GOLD
-    seeds = config.seeds_dir()
-    if args.k < 1:
-        _err("rag eval: --k must be at least 1")
+    if args.k < 1 or args.k > 50:
+        _err("rag eval: --k must be between 1 and 50")
         return 2
     if args.limit is not None and args.limit < 1:
         _err("rag eval: --limit must be at least 1")
         return 2
+    if not gold.is_file():
+        _err(f"rag eval: no gold file {gold}")
+        return 2
 
-    # 1. the gold file
-    items, problems = load_gold(gold, seeds)
+    # 1. the corpus the gold file is about, indexed in a collection of its own
+    folders, missing = corpus_folders(gold, args.corpus)
+    for d in missing:
+        _err(f"rag eval: doc {d!r} is in none of {', '.join(map(str, folders)) or 'the corpus folders'}; its items are skipped")
+    if not folders:
+        _err("rag eval: no corpus folder holds the gold file's docs; give --corpus DIR")
+        return 2
+    from rag.index import index_paths
+    from rag.store import StoreError
+
+    try:
+        svc = eval_services(folders, args.mode)
+    except StoreError as e:
+        _err(f"rag eval: {e}")
+        return 2
+    if args.mode == "llm" and svc.settings.llm is None:
+        _err("rag eval: --mode llm needs an LLM endpoint: set RAG_LLM_BASE_URL and RAG_LLM_MODEL "
+             "(or RAG_OLLAMA_HOST and RAG_LLM_MODEL), or use --mode extractive")
+        return 2
+    t_idx = time.perf_counter()
+    res = index_paths(folders, svc.store, svc.settings, sparse=svc.sparse, log=lambda m: _err(f"index: {m}"))
+    svc.retriever.refresh()
+    index_s = time.perf_counter() - t_idx
+    _err(f"index: {len(res.added)} added, {len(res.changed)} changed, {len(res.unchanged)} unchanged, "
+         f"{len(res.skipped)} skipped; {res.chunks_embedded} chunks embedded ({index_s:.1f}s)")
+    corpus = svc.corpus
+    texts = {r.file: corpus.text(r.key) for r in corpus.reports}
+
+    # 2. the gold file, checked against the texts as stored
+    items, problems = load_gold(gold, texts)
     for p in problems:
         _err(p)
     n_skipped = count_skipped(problems, gold.name)
@@ -196,49 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"rag eval: no valid items in {gold}")
         return 1
 
-    # 2. the LLM setting
-    llm_cfg = None
-    from rag.llm import LLMError, config_from_env, describe
-
-    if args.mode == "llm":
-        try:
-            llm_cfg = config_from_env()
-        except LLMError as e:
-            _err(f"rag eval: bad LLM setting: {e}")
-            return 2
-        if llm_cfg is None:
-            _err(
-                "rag eval: --mode llm needs an LLM endpoint: set RAG_LLM_BASE_URL and RAG_LLM_MODEL "
-                "(or RAG_OLLAMA_HOST and RAG_LLM_MODEL), or use --mode extractive"
-            )
-            return 2
-
-    # 3. index + models
-    from rag.index import index_paths
-    from rag.store import StoreError
-
-    try:
-        a = _get_answerer(args.mode)
-    except (StoreError, LLMError) as e:
-        _err(f"rag eval: {e}")
-        return 2
-    if llm_cfg is not None and a.llm_cfg is None:
-        a.llm_cfg = llm_cfg
-    t_idx = time.perf_counter()
-    res = index_paths([seeds], a.retriever.store, log=lambda m: _err(f"index: {m}"))
-    if res.added or res.changed or res.removed or not a.retriever.passages:
-        a.retriever.refresh()
-    index_s = time.perf_counter() - t_idx
-    _err(
-        f"index: {len(res.added)} added, {len(res.changed)} changed, {len(res.unchanged)} unchanged, "
-        f"{len(res.skipped)} skipped; {res.chunks_embedded} chunks embedded ({index_s:.1f}s)"
-    )
-    if not a.retriever.passages:
-        _err(f"rag eval: nothing is indexed (no usable seed in {seeds})")
-        return 2
-    embedder = a.retriever.embedder
-    embedder.model()
+    a = svc.answerer
+    embedder = svc.embedder
     use_llm = args.mode == "llm"
+    from rag.llm import describe
+
     mode = describe(a.llm_cfg) if use_llm else "extractive"
     try:  # warm-up (jieba dictionary, first encode); not scored
         a.ask("2020年地区生产总值是多少?", k=args.k, use_llm=False)
@@ -251,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ans, _ = a.ask(it.question, k=args.k, use_llm=use_llm)
         return {"id": it.id, **answer_to_dict(ans)}
 
-    # 4. the project
+    # 3. the project
     t_run = time.perf_counter()
     results = _run_items(items, ask_project, mode, "project")
     run_s = time.perf_counter() - t_run
@@ -259,7 +262,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # warm-query latency: a second pass over a sample (extractive), else the run's own
     warm: list[float] = []
-    warm_how = ""
     if not use_llm:
         m = min(WARM_SAMPLE, len(items))
         picks = sorted({round(i * (len(items) - 1) / max(1, m - 1)) for i in range(m)})
@@ -275,91 +277,71 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm_how = f"the run's {len(warm)} answers (after a warm-up query)"
     w50, w95 = percentile(warm, 50), percentile(warm, 95)
 
-    # 5. the baseline
+    # 4. the baseline
     b_results = None
     b_settings: dict[str, Any] = {}
     if args.baseline:
         from .baseline import DEFAULT_K as B_K
         from .baseline import Baseline
 
-        b = Baseline(embedder, seeds, k=B_K, llm_cfg=llm_cfg, log=_err)
+        b = Baseline(embedder, texts, k=B_K, llm_cfg=a.llm_cfg if use_llm else None, log=_err)
         try:
-            b_results = _run_items(
-                items, lambda it: {"id": it.id, **b.ask(it.question)}, b.mode, "baseline"
-            )
+            b_results = _run_items(items, lambda it: {"id": it.id, **b.ask(it.question)}, b.mode, "baseline")
         finally:
             b.close()
         b_lat = [float(r["latency_ms"]) for r in b_results if "error" not in r]
         b_settings = {
             "pipeline": "LangChain quick start: RecursiveCharacterTextSplitter(500, 50) + Chroma similarity_search",
-            "mode": b.mode,
-            "k": B_K,
-            "chunks": len(b.chunks),
-            "build_seconds": round(b.build_seconds, 2),
+            "mode": b.mode, "k": B_K, "chunks": len(b.chunks), "build_seconds": round(b.build_seconds, 2),
             "errors": sum(1 for r in b_results if "error" in r),
-            "latency_p50_ms": percentile(b_lat, 50),
-            "latency_p95_ms": percentile(b_lat, 95),
+            "latency_p50_ms": percentile(b_lat, 50), "latency_p95_ms": percentile(b_lat, 95),
         }
 
-    # 6. outputs
+    # 5. outputs (texts/ holds each doc's stored text, for shared/tools/score.py)
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / f"eval-{started:%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
+    (out / "texts").mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (out / "texts" / name).write_text(text, encoding="utf-8")
     _write_jsonl(out / "results.jsonl", results)
     if b_results is not None:
         _write_jsonl(out / "baseline_results.jsonl", b_results)
-    texts = load_texts(seeds)
     summary = summarize(items, results, texts)
     b_summary = summarize(items, b_results, texts) if b_results is not None else None
     elapsed = time.perf_counter() - t_start
     settings: dict[str, Any] = {
         "gold": str(gold),
+        "corpus": [str(f) for f in folders],
         "mode": mode,
         "k": args.k,
         "embedder": embedder.name,
         "n_items": len(items),
         "n_skipped": n_skipped,
         "limit": args.limit,
-        "seeds": str(seeds),
         "errors": n_errors,
         "index_seconds": round(index_s, 2),
         "run_seconds": round(run_s, 2),
         "elapsed_seconds": round(elapsed, 2),
         "warm_latency_p50_ms": w50,
         "warm_latency_p95_ms": w95,
-        "latency_note": (
-            f"warm query latency ({warm_how}): p50 {_fmt_ms(w50)} ms, p95 {_fmt_ms(w95)} ms; "
-            "latency_p50_ms/latency_p95_ms in the metrics are the scored pass"
-        ),
+        "latency_note": (f"warm query latency ({warm_how}): p50 {_fmt_ms(w50)} ms, p95 {_fmt_ms(w95)} ms; "
+                         "latency_p50_ms/latency_p95_ms in the metrics are the scored pass"),
+        "weights": svc.settings.record(),
         "started_at": started.isoformat(timespec="seconds"),
     }
     summary["settings"] = settings
     if b_summary is not None:
         b_summary["settings"] = b_settings
         summary["baseline"] = b_summary
-    # elapsed is final only once the report is written; the report's line shows it too
     report_settings = {
-        "gold": gold.name,
-        "mode": mode,
-        "k": args.k,
-        "embedder": embedder.name,
-        "items": len(items),
-        "skipped": n_skipped,
-        "elapsed": f"{elapsed:.0f}s",
+        "gold": gold.name, "corpus": ", ".join(f.name for f in folders), "mode": mode, "k": args.k,
+        "embedder": embedder.name, "items": len(items), "skipped": n_skipped, "elapsed": f"{elapsed:.0f}s",
         "warm latency": f"p50 {_fmt_ms(w50)} ms / p95 {_fmt_ms(w95)} ms",
     }
     if b_summary is not None:
         report_settings["baseline"] = f"{b_settings['mode']} k={b_settings['k']} ({b_settings['chunks']} chunks)"
-    write_report(
-        out,
-        summary,
-        items,
-        results,
-        texts,
-        baseline_summary=b_summary,
-        baseline_results=b_results,
-        title=f"RAG evaluation — {gold.name}",
-        settings=report_settings,
-    )
+    write_report(out, summary, items, results, texts, baseline_summary=b_summary, baseline_results=b_results,
+                 title=f"RAG evaluation — {gold.name}", settings=report_settings)
     settings["elapsed_seconds"] = round(time.perf_counter() - t_start, 2)
     write_summary_json(out, summary)
 
@@ -367,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(settings["latency_note"])
     if n_errors:
         print(f"{n_errors} item(s) raised an error (see notes in results.jsonl)")
-    print(f"elapsed {settings['elapsed_seconds']:.1f}s · wrote {out}/results.jsonl, summary.json, report.md")
+    print(f"elapsed {settings['elapsed_seconds']:.1f}s · wrote {out}/results.jsonl, summary.json, report.md, texts/")
     return 0
 
 

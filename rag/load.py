@@ -1,80 +1,60 @@
-"""Loading: bytes → text (UTF-8, UTF-8 with BOM, GB18030, detected) and the spans of
-real content (page boilerplate such as "发布时间…浏览次数" or a web trailer after
-"试读结束" is marked, never cut out, so offsets into the file stay exact)."""
+"""Loading: a folder or file list → the report files in it → Documents.
+
+Files are read through ``rag.formats`` (TXT/MD, DOCX, PDF, HTML), their metadata from the
+catalog and the text (``rag.meta``). Page furniture (publication stamps, view counters,
+navigation, page numbers; ``lexicon/boilerplate.toml``) is marked, never cut out, so
+offsets stay exact. Paths are resolved and confined: a symlink that leads out of the
+folder being indexed is not read. Every file that is not read gets one line saying why.
+"""
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
-from .catalog import guess_report, load_catalog
-from .types import Document, Report
+from . import catalog as catalogs
+from . import formats
+from .lexicon import lexicon
+from .meta import describe
+from .types import Document
 
-SUFFIXES = (".txt", ".md")
+NOT_REPORTS = re.compile(r"^(readme|license|licence|changelog|copying|notice)(\.|$)", re.I)
 
 
 class LoadError(Exception):
     """A file that cannot be indexed; the message is one line for the user."""
 
 
-# A line that is page furniture (publication stamp, view counter, source line).
-_BOILER_LINE = re.compile(
-    r"^\s*(发布时间[:：].*|.*浏览次数[:：]?\s*\d*\s*|信息来源[:：].*|来源[:：].{0,30}|"
-    r"(上一篇|下一篇)\s.*|返回顶部|字号[:：].*|打印本页|关闭窗口)\s*$"
-)
-# Everything after one of these is a web trailer, not the report.
-_TRAILER = re.compile(r"^.*(试读结束|未经允许不得转载|扫码关注|本文由.*整理).*$", re.M)
+@dataclass(frozen=True)
+class Found:
+    path: Path  # as found (inside its root)
+    root: Path  # the folder it was found in (resolved); its catalog applies
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """(text, encoding). Raises LoadError for binary or undecodable data."""
-    if not raw.strip():
-        raise LoadError("empty file")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        try:
-            return raw[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as e:
-            raise LoadError(f"has a UTF-8 BOM but is not valid UTF-8 (byte {e.start + 3})") from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise LoadError("has a UTF-16 BOM but is not valid UTF-16") from None
-    sample = raw[:65536]
-    if b"\x00" in sample:
-        raise LoadError("binary file (contains NUL bytes), not text")
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    if controls > len(sample) * 0.01:
-        raise LoadError("binary file (many control bytes), not text")
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError as e:
-        raise LoadError(f"cannot decode as UTF-8 or GB18030 (bad byte at {e.start})") from None
-    # GB18030 maps almost any byte soup to *something*; demand it looks like Chinese text.
-    cjk = sum(1 for ch in text[:20000] if "\u4e00" <= ch <= "\u9fff")
-    visible = sum(1 for ch in text[:20000] if not ch.isspace())
-    if visible and cjk / visible < 0.2:
-        raise LoadError("cannot decode as UTF-8; as GB18030 it is not Chinese text")
-    return text, "gb18030"
+@functools.lru_cache(maxsize=1)
+def _boiler():
+    b = lexicon().boilerplate
+    return [re.compile(p) for p in b["lines"]], re.compile("|".join(b["trailers"]))
 
 
 def content_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Spans of `text` that are content: boilerplate lines and web trailers left out."""
+    """Spans of ``text`` that are content: furniture lines and web trailers left out."""
+    lines_re, trailer_re = _boiler()
     end = len(text)
-    m = _TRAILER.search(text)
-    if m and m.start() > len(text) * 0.3:
-        end = m.start()
-    spans: list[tuple[int, int]] = []
     pos = 0
-    cur: int | None = None
+    for line in text.splitlines(keepends=True):
+        if pos > len(text) * 0.3 and trailer_re.search(line):
+            end = pos
+            break
+        pos += len(line)
+    spans: list[tuple[int, int]] = []
+    pos, cur = 0, None
     for line in text[:end].splitlines(keepends=True):
-        bare = line.rstrip("\r\n")
-        if _BOILER_LINE.match(bare):
+        bare = line.strip(" \t\u3000\u00a0\r\n")
+        if bare and any(rx.match(bare) for rx in lines_re):
             if cur is not None:
                 spans.append((cur, pos))
                 cur = None
@@ -86,45 +66,74 @@ def content_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((s, e) for s, e in spans if text[s:e].strip())
 
 
-def read(path: Path, catalog: dict[str, Report] | None = None) -> Document:
-    """Load one file. Raises LoadError with a one-line reason."""
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise LoadError(f"not a .txt or .md file ({path.suffix or 'no suffix'})")
+def confined(path: Path, root: Path) -> Path:
+    """The resolved path, if it stays inside ``root``; LoadError otherwise."""
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise LoadError(f"cannot read: {e.strerror}") from None
-    limit = config.max_file_mb()
-    if size > limit * 1024 * 1024:
-        raise LoadError(
-            f"file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit (set RAG_MAX_FILE_MB to raise it)"
-        )
-    raw = path.read_bytes()
-    text, enc = decode(raw)
-    keep = content_spans(text)
-    if not keep:
-        raise LoadError("no text content (only whitespace or page boilerplate)")
-    if catalog is None:
-        catalog = load_catalog(path.parent)
-    report = catalog.get(path.name) or guess_report(path.name, text)
-    return Document(
-        report=report,
-        path=str(path),
-        text=text,
-        encoding=enc,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        keep=keep,
-    )
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise LoadError("dangling symlink (its target does not exist)" if path.is_symlink() else "no such file") from None
+    except (OSError, RuntimeError) as e:
+        raise LoadError(f"cannot resolve the path ({e})") from None
+    root = root.resolve()
+    if real != root and root not in real.parents:
+        raise LoadError(f"symlink points outside the reports folder ({real}); not read")
+    return real
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Expand folders to their .txt/.md files (sorted); keep explicit files as given."""
-    out: list[Path] = []
+def discover(paths: list[Path]) -> tuple[list[Found], list[tuple[str, str]]]:
+    """The report files under ``paths`` (folders recursively, hidden entries and
+    directory symlinks not followed) and the files skipped, each with a reason."""
+    found: list[Found] = []
+    skipped: list[tuple[str, str]] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUFFIXES))
+            root = p.resolve()
+            for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.startswith(".") or name == catalogs.CATALOG_FILE or name.endswith(".tmp"):
+                        continue
+                    f = Path(dirpath) / name
+                    if NOT_REPORTS.match(name):
+                        skipped.append((str(f), "a folder's README/licence file, not a report"))
+                    elif formats.kind_of(f) is None:
+                        skipped.append((str(f), f"unsupported file type ({f.suffix.lower() or 'no suffix'}); "
+                                                 f"reports are .txt .md .docx .pdf .html"))
+                    else:
+                        found.append(Found(f, root))
+        elif p.exists() or p.is_symlink():
+            found.append(Found(p, p.parent.resolve()))
         else:
-            out.append(p)
-    return out
+            skipped.append((str(p), "no such file or folder"))
+    return found, skipped
+
+
+def read(path: Path, root: Path | None = None, catalog: dict | None = None, max_mb: float = 20.0) -> Document:
+    """Load one file. Raises LoadError with a one-line reason."""
+    path = Path(path)
+    root = Path(root) if root is not None else path.parent
+    real = confined(path, root)
+    if not real.is_file():
+        raise LoadError("not a regular file")
+    if formats.kind_of(path) is None:
+        raise LoadError(f"unsupported file type ({path.suffix.lower() or 'no suffix'}); reports are .txt .md .docx .pdf .html")
+    size = real.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise LoadError(f"file is {size / 1024 / 1024:.1f} MB, over the {max_mb:g} MB limit (set RAG_MAX_FILE_MB to raise it)")
+    try:
+        raw = real.read_bytes()
+    except OSError as e:
+        raise LoadError(f"cannot read: {e.strerror}") from None
+    try:
+        ex = formats.extract(path, raw)
+    except formats.FormatError as e:
+        raise LoadError(str(e)) from None
+    keep = content_spans(ex.text)
+    if not keep:
+        raise LoadError("no text content (only whitespace or page boilerplate)")
+    if catalog is None:
+        catalog = catalogs.load(root)
+    report = describe(path.name, ex.text, title=ex.title, catalog=catalog.get(path.name), path=str(real))
+    return Document(report=report, path=str(real), text=ex.text, format=ex.format, encoding=ex.encoding,
+                    sha256=hashlib.sha256(raw).hexdigest(), keep=keep, marks=tuple(ex.marks))

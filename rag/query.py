@@ -1,283 +1,424 @@
-"""Question analysis, deterministic: which region(s), which year(s), what is wanted
-(a target for a year the report plans, or a result for a year it reviews), which
-indicator — turned into the reports to search and the section kind to prefer.
-
-A 2020 target lives in the 2020 report's plan part; a 2019 result in the same report's
-review part. Follow-ups ("那慈溪呢?", "2019年呢?") are resolved against the previous
-turn's analysis.
+"""Question analysis, decided once: what is asked (intent), of what (indicators with the
+measure wanted, or free subject words), where (regions, resolved against the gazetteer and
+the indexed reports), when (years; a target or a result), and what the question leaves
+unplaced (a place no report covers). Retrieval and answering consume the result; neither
+reads the question again. All the words it looks for are data (``lexicon/cues.toml``,
+``indicators.toml``, ``regions.toml``).
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
-from .catalog import region_aliases
-from .types import Report
+from .gazetteer import NATIONAL_KEY, gazetteer
+from .lexicon import lexicon
+from .text.tokenize import stop_words, tokenize
 
-# Indicators and the ways people name them (English included). The first name is the
-# one the reports use; every name is a search term.
-INDICATORS: dict[str, tuple[str, ...]] = {
-    "地区生产总值": ("地区生产总值", "生产总值", "gdp", "经济总量", "经济增长", "gross domestic product"),
-    "一般公共预算收入": ("一般公共预算收入", "财政收入", "公共预算收入", "fiscal revenue", "budget revenue", "public budget revenue"),
-    "城镇居民人均可支配收入": ("城镇居民人均可支配收入", "城镇居民收入", "城镇居民", "urban residents", "urban disposable income", "urban income"),
-    "农村居民人均可支配收入": ("农村居民人均可支配收入", "农村居民收入", "农村居民", "rural residents", "rural disposable income", "rural income"),
-    "人均可支配收入": ("人均可支配收入", "可支配收入", "居民收入", "disposable income"),
-    "固定资产投资": ("固定资产投资", "fixed-asset investment", "fixed asset investment", "investment in fixed assets"),
-    "社会消费品零售总额": ("社会消费品零售总额", "社零", "消费品零售", "retail sales", "retail"),
-    "规上工业增加值": ("规上工业增加值", "工业增加值", "industrial added value", "industrial value added"),
-    "数字经济核心产业增加值": ("数字经济核心产业增加值", "数字经济", "digital economy"),
-    "服务业增加值": ("服务业增加值", "服务业", "service sector", "services"),
-    "研发投入": ("研发投入", "研发", "r&d"),
-    "进出口": ("进出口", "外贸", "出口", "foreign trade", "exports", "export", "imports", "import", "trade"),
-    "实际利用外资": ("实际利用外资", "利用外资", "外资", "foreign investment", "foreign capital", "fdi"),
-    "城镇新增就业": ("城镇新增就业", "新增就业", "就业", "new jobs", "employment", "jobs"),
-    "失业率": ("失业率", "unemployment"),
-    "居民消费价格": ("居民消费价格", "cpi", "consumer price", "consumer prices", "物价"),
-    "常住人口": ("常住人口", "resident population"),
-    "户籍人口": ("户籍人口", "registered population"),
-    "人口": ("人口", "population"),
-    "商品销售额": ("商品销售额", "销售额", "sales"),
-    "税收": ("税收", "tax"),
-    "民生实事": ("民生实事", "livelihood projects"),
-    "节能减排": ("节能减排", "能耗", "energy"),
-}
-
-# English words → the Chinese the reports use (search terms only; answers quote the text)
-EN_TERMS: dict[str, str] = {
-    "talent": "人才", "talents": "人才", "high-level": "高层次", "high-tech": "高新技术", "enterprise": "企业",
-    "enterprises": "企业", "companies": "企业", "typhoon": "台风", "typhoons": "台风", "port": "港",
-    "container": "集装箱", "throughput": "吞吐量", "glossary": "名词解释", "hub": "枢纽", "air-rail": "空铁",
-    "cluster": "集群", "clusters": "集群 集聚区", "office": "楼宇", "building": "楼宇", "parking": "停车位",
-    "school": "学校", "schools": "学校", "kindergarten": "幼儿园", "hospital": "医院", "road": "道路", "roads": "道路",
-    "rail": "轨道", "metro": "轨道交通", "airport": "机场", "village": "村", "villages": "乡村", "rural": "农村 乡村",
-    "poverty": "扶贫 脱贫", "pollution": "污染", "water": "水", "air quality": "空气质量", "pm2.5": "PM2.5",
-    "forest": "森林", "green": "绿色", "carbon": "碳", "tax": "税", "tax cuts": "减税降费", "fees": "降费",
-    "financing": "融资", "listed": "上市", "ipo": "上市", "patent": "专利", "patents": "专利", "innovation": "创新",
-    "intensity": "强度", "digital": "数字", "reform": "改革", "government services": "政务服务", "online": "网上 线上",
-    "approval": "审批", "days": "天", "projects": "项目", "project": "项目", "land": "土地", "mu": "亩",
-    "housing": "住房 安居", "elderly": "养老", "pension": "养老", "medical": "医疗", "health": "健康", "culture": "文化",
-    "tourism": "旅游", "sports": "体育", "safety": "安全", "security": "平安", "epidemic": "疫情", "covid": "疫情",
-    "13th five-year": "十三五", "14th five-year": "十四五", "five-year": "五年", "2035": "2035年", "rank": "位居 排名",
-    "ranked": "位居 居", "first": "第一", "second": "第二", "third": "第三", "world": "世界", "national": "全国", "province": "全省",
-    "whole-city": "全市", "city-level": "市级", "municipal": "市级", "speaker": "代表", "secretariat": "秘书处",
-    "income": "收入", "revenue": "收入", "budget": "预算", "consumption": "消费", "jobs": "就业", "employment": "就业",
-}
-# Indicators a sentence may name in a shared form: "城镇、农村居民人均可支配收入分别为…"
-INDICATOR_PARTS: dict[str, tuple[str, ...]] = {
-    "城镇居民人均可支配收入": ("城镇", "人均可支配收入"),
-    "农村居民人均可支配收入": ("农村", "人均可支配收入"),
-}
-_TARGET = re.compile(
-    r"目标|预期|计划|力争|打算|将要|要(?:达到|实现|完成)|安排|\btargets?\b|\bgoals?\b|\bplan(?:s|ned)?\b|\baims?\b|\bexpected\b|\bwill\b"
-)
-_RESULT = re.compile(
-    r"实现了|完成了|达到了|增长了|实际|结果|成效|成绩|回顾|去年|上年|全年实现|\bresults?\b|\bachiev\w*|\bactual\w*|\bwas\b|\bwere\b|\bgrew\b|\breached\b|\bdid\b|\brecorded\b"
-)
-_DEFINE = re.compile(r"是指|什么意思|指什么|什么是|含义|名词解释|\bmean(?:s|ing)?\b|\bdefin\w*|\bwhat is\b.*\b(?:term|concept)\b")
-_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_HEADLINE = re.compile(r"主要(?:预期)?目标|主要(?:经济)?指标|预期目标|main (?:targets|indicators|figures)|headline|key (?:figures|indicators)")
-_FOLLOWUP = re.compile(r"^(那|那么|还有|and|what about|how about)|呢[?？]?$", re.I)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing asked: an indicator with the measure wanted, or free subject words."""
+
+    indicator: str = ""  # lexicon id
+    measure: str = ""  # growth | level | rate | "" (any)
+    label: str = ""  # how the question names it
 
 
 @dataclass(frozen=True)
 class Query:
-    text: str  # the question as asked (after truncation)
-    regions: tuple[str, ...] = ()
-    years: tuple[int, ...] = ()
-    intent: str = "other"  # "target" | "result" | "define" | "other"
-    indicators: tuple[str, ...] = ()  # canonical indicator names
-    report_ids: tuple[str, ...] = ()  # reports to search; () = all
+    text: str
     english: bool = False
-    search_text: str = ""  # what retrieval embeds/tokenises (English terms mapped to Chinese)
-    problem: str = ""  # non-empty: the reports cannot answer this (region/year not covered)
+    intent: str = "other"  # figure | list | entity | yesno | summary | compare | count | define | speaker | meeting | other
+    time: str = ""  # target | result | "" — a year's plan or its outcome
+    parts: tuple[Part, ...] = ()
+    regions: tuple[str, ...] = ()  # region keys asked about
+    region_names: tuple[str, ...] = ()  # as the question writes them
+    unknown_places: tuple[str, ...] = ()  # places named that no report and no region list knows
+    years: tuple[int, ...] = ()
+    relative: str = ""  # this | last | next (a relative year word, resolved per report)
+    terms: tuple[str, ...] = ()  # key terms a supporting sentence should hold
+    topic: tuple[str, ...] = ()  # for summary questions: the words naming the part asked about
+    period: bool = False  # asks about a multi-year figure (五年, 累计, 年均…)
+    search_text: str = ""  # what retrieval embeds and tokenises
     resolved_from: str = ""  # the previous question, for a follow-up
-    note: str = ""  # how the question was read, when that is not obvious
+    note: str = ""
 
     @property
-    def section_kind(self) -> str:
-        return {"target": "plan", "result": "review"}.get(self.intent, "")
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(p.indicator for p in self.parts if p.indicator)
+
+    def explain(self) -> dict:
+        d = asdict(self)
+        lex = lexicon()
+        d["parts"] = [
+            {"indicator": lex.by_id[p.indicator].name if p.indicator else "", "measure": p.measure, "label": p.label}
+            for p in self.parts
+        ]
+        return d
 
 
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    return unicodedata.normalize("NFKC", text).strip()
 
 
-def _find_regions(low: str, reports: list[Report]) -> tuple[str, ...]:
-    found: list[tuple[int, str]] = []
-    for canon, aliases in region_aliases({r.file: r for r in reports}).items():
-        hits = [low.find(a) for a in aliases if a and a in low]
-        if hits:
-            found.append((min(hits), canon))
-    return tuple(c for _, c in sorted(found))
+def _has(low: str, words, english: bool = False) -> bool:
+    for w in words:
+        if w.isascii() and w[:1].isalpha():
+            if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low):
+                return True
+        elif w in low:
+            return True
+    return False
 
 
-def _find_indicators(low: str) -> tuple[str, ...]:
-    hits: dict[str, str] = {}  # canonical name → the longest name of it the question uses
-    for canon, names in INDICATORS.items():
-        used = [n for n in names if (re.search(rf"(?<![a-z]){re.escape(n)}(?![a-z])", low) if n.isascii() else n in low)]
-        if used:
-            hits[canon] = max(used, key=len)
-    # the specific wins over the general: "常住人口" is not any 人口, "城镇居民人均可支配收入"
-    # is not any 人均可支配收入
-    return tuple(
-        c for c, n in hits.items() if not any(o != c and n != m and n in m for o, m in hits.items())
-    )
+@functools.lru_cache(maxsize=1)
+def _cues():
+    return lexicon().cues
 
 
-def _is_follow_up(low: str, reports: list[Report]) -> bool:
-    """"那慈溪呢?", "2019年呢?", "and Cixi?": a turn that names little beyond a region or a
-    year. A question with a subject of its own ("慈溪2020年PM2.5浓度是多少?") is not one."""
-    rest = low
-    for aliases in region_aliases({r.file: r for r in reports}).values():
-        for a in sorted(aliases, key=len, reverse=True):
-            rest = rest.replace(a, " ")
-    rest = _YEAR.sub(" ", rest)
-    rest = re.sub(r"今年|去年|明年|年|那么|那|呢|还有|的|是|多少|情况|怎么样|如何|吗|and|what|how|about|\W", " ", rest)
-    residual = len(re.sub(r"\s+", "", rest))
-    return residual <= 3 or (bool(_FOLLOWUP.search(low)) and residual <= 8)
-
-
-def _relative_years(low: str, reports: list[Report]) -> list[int]:
-    if not reports:
-        return []
-    base = max(r.year for r in reports)
-    out = []
-    if "今年" in low or "this year" in low:
-        out.append(base)
-    if "去年" in low or "上年" in low or "last year" in low:
-        out.append(base - 1)
-    if "明年" in low or "next year" in low:
-        out.append(base + 1)
-    return out
-
-
-def _intent(low: str) -> str:
-    if _DEFINE.search(low):
-        return "define"
-    t, r = bool(_TARGET.search(low)), bool(_RESULT.search(low))
-    if t and not r:
+def _time(low: str, english: bool) -> str:
+    i = _cues()["intent"]
+    t = _has(low, i["target"]) or (english and _has(low, i["target_en"]))
+    r = _has(low, i["result"]) or (english and _has(low, i["result_en"]))
+    if t and r:
+        # "完成了…目标吗", "did it meet its target": the outcome against a target
+        if re.search(r"完成|实现了|达到了|达成|\bmet\b|\bmeet\b|\bachiev", low):
+            return "result"
+        # English auxiliaries ("did … set", "was … planned") do not make a target a result
         return "target"
-    if r and not t:
-        return "result"
+    return "target" if t else ("result" if r else "")
+
+
+def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
+    i = _cues()["intent"]
+    if _has(low, i["speaker"]) or (english and _has(low, i["speaker_en"])):
+        return "speaker"
+    if _has(low, i["meeting"]) or (english and _has(low, i["meeting_en"])):
+        return "meeting"
+    if _has(low, i["define"]) or (english and _has(low, i["define_en"])):
+        return "define"
+    compare = _has(low, i["compare"]) or (english and _has(low, i["compare_en"]))
+    if compare and (n_regions != 1 or re.search(r"最高|最低|highest|lowest|哪些(?:省|地区|城市|市|区|县)|which (?:regions|provinces|cities)", low)):
+        return "compare"
+    if _has(low, i["summary"]) or (english and _has(low, i["summary_en"])):
+        return "summary"
+    if _has(low, i["count"]) or (english and _has(low, i["count_en"])):
+        return "count"
+    yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", low) is not None)
+    figure_words = _cues()["figure"]
+    is_figure = _has(low, figure_words["zh"]) or (english and _has(low, figure_words["en"]))
+    if yesno and not re.search(r"多少|几|how much|how many|what", low):
+        return "yesno"
+    if _has(low, i["list"]) or (english and _has(low, i["list_en"])):
+        return "list" if not (is_figure and n_parts) else "figure"
+    if is_figure or n_parts:
+        return "figure"
+    if _has(low, i["entity"]) or (english and _has(low, i["entity_en"])):
+        return "entity"
     return "other"
 
 
-def _search_text(q: str, indicators: tuple[str, ...], regions: tuple[str, ...], english: bool) -> str:
-    """The question, plus (for English) the Chinese names of what it asks about."""
-    extra = list(indicators) + list(regions)
+def _measure(around: str, ind_id: str, english: bool) -> str:
+    m = _cues()["measure"]
+    ind = lexicon().by_id[ind_id]
+    growth = _has(around, m["growth"]) or (english and _has(around, m["growth_en"]))
+    level = _has(around, m["level"]) or (english and _has(around, m["level_en"]))
+    if "rate" in ind.measures and ind.default == "rate":
+        return "rate"
+    if growth and level:
+        return ""
+    if growth and "growth" in ind.measures:
+        return "growth"
+    if level and "level" in ind.measures:
+        return "level"
+    return ""
+
+
+def _blank(low: str, hits) -> str:
+    """The question with indicator names blanked out (so "生产总值" does not read as "总值")."""
+    chars = list(low)
+    for h in hits:
+        for i in range(h.start, h.end):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _parts(q: str, low: str, english: bool) -> list[Part]:
+    lex = lexicon()
+    hits = lex.asked(low)
+    blank = _blank(low, hits)
+    seen: dict[str, Part] = {}
+    order: list[str] = []
+    for i, h in enumerate(hits):
+        if h.indicator in seen:
+            continue
+        nxt = hits[i + 1].start if i + 1 < len(hits) else len(low)
+        around = blank[h.start: nxt] if len(hits) > 1 else blank
+        seen[h.indicator] = Part(h.indicator, _measure(around, h.indicator, english), h.term)
+        order.append(h.indicator)
+    parts = [seen[i] for i in order]
+    # a shared form asked with one of its parts named is that part; the specific wins over
+    # the general ("城镇居民人均可支配收入" is not any 居民收入)
+    ids = {p.indicator for p in parts}
+    parts = [p for p in parts if not any(p.indicator in lex.by_id[o].covers for o in ids if o != p.indicator)]
+    # "规模和增速分别是多少": one indicator, both measures
+    m = _cues()["measure"]
+    if len(parts) == 1 and (_has(blank, m["growth"]) or (english and _has(blank, m["growth_en"]))) and (
+            _has(blank, m["level"]) or (english and _has(blank, m["level_en"]))):
+        p = parts[0]
+        ind = lex.by_id[p.indicator]
+        if {"level", "growth"} <= set(ind.measures):
+            parts = [replace(p, measure="level"), replace(p, measure="growth")]
+    return parts
+
+
+def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple[str, ...]]):
+    """(region keys asked, names as written, unknown places)."""
+    g = gazetteer()
+    corpus_keys = {k for ks in corpus_aliases.values() for k in ks}
+    hits = g.find(q, extra=corpus_aliases, safe_only=True)
+    words = None
+    out: list[tuple[int, int, str, tuple[str, ...]]] = []
+    for h in hits:
+        trusted = h.alias in corpus_aliases or len(h.alias) >= 3 or h.alias in lexicon().regions["national"]["aliases"]
+        if not trusted:
+            # a two-character name must be a word of its own here ("合作" in "区域合作" is not 合作市)
+            if words is None:
+                from .text.tokenize import words as cut
+
+                bounds, pos = set(), 0
+                for w in cut(q):
+                    bounds.add(pos)
+                    pos += len(w)
+                bounds.add(pos)
+                words = bounds
+            if h.start not in words or h.end not in words:
+                continue
+        out.append((h.start, h.end, h.alias, h.keys))
     if english:
-        low = q.lower()
-        for en, zh in EN_TERMS.items():
-            if re.search(rf"(?<![a-z]){re.escape(en)}(?![a-z])", low):
-                extra.append(zh)
-        if re.search(r"\btargets?\b|\bgoals?\b|\bplan", low):
+        for h in g.find_english(q):
+            out.append((h.start, h.end, h.alias, h.keys))
+    # one-character 简称 ("沪2025年…") only right before a year or a figure word
+    abbr = lexicon().regions["abbreviations"]
+    for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{''.join(abbr)}])(?=\s*(?:(?:19|20)\d\d|今年|去年|GDP|经济|的))", q):
+        if not any(s <= m.start() < e for s, e, _, _ in out):
+            key = abbr[m.group(1)]
+            out.append((m.start(), m.end(), m.group(1), (key,)))
+    out.sort()
+    keys: list[str] = []
+    names: list[str] = []
+    for i, (s, e, alias, cand) in enumerate(out):
+        # a parent naming its child right after it qualifies it: "重庆江北区", "宁波市海曙区"
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if nxt and nxt[0] - e <= 1 and any(c in (g.get(k).ancestors() if g.get(k) else []) for k in nxt[3] for c in cand):
+            continue
+        prev = out[i - 1] if i > 0 else None
+        if prev and s - prev[1] <= 1:
+            narrowed = tuple(k for k in cand if g.get(k) and any(p in g.get(k).ancestors() for p in prev[3]))
+            cand = narrowed or cand
+        in_corpus = tuple(k for k in cand if k in corpus_keys)
+        chosen = in_corpus[0] if len(in_corpus) >= 1 else cand[0]
+        if len(in_corpus) > 1:  # namesakes both indexed: the higher level ("吉林" = 吉林省)
+            chosen = min(in_corpus, key=lambda k: (len(k.split("/")), k))
+        elif not in_corpus and len(cand) > 1:
+            chosen = min(cand, key=lambda k: (len(k.split("/")), k))
+        if chosen not in keys:
+            keys.append(chosen)
+            names.append(q[s:e])
+    unknown = _unknown_place(q, low, english, out)
+    return tuple(keys), tuple(names), unknown
+
+
+def _unknown_place(q: str, low: str, english: bool, found) -> tuple[str, ...]:
+    """A place the question is about that neither the reports nor the region list know:
+    "火星2020年GDP…", "the population of the moon"."""
+    lex = lexicon()
+    if english:
+        m = re.search(r"\b(?:of|in|on|for|at)\s+(?:the\s+)?([a-z][a-z\-]+)\s*(?:'s)?\s*[?.!]?\s*$", low)
+        if m and m.group(1) not in _known_english():
+            return (m.group(1),)
+        return ()
+    if found and found[0][0] <= 1:
+        return ()
+    m = re.match(r"^\s*([\u4e00-\u9fff]{2,8}?)(?:的)?(?=(?:19|20)\d{2}年|今年|去年|明年|上年)", q)
+    if not m:
+        return ()
+    word = m.group(1)
+    if re.match(r"^(哪|什么|各|所有|全部|那|这|该|其|请|关于|报告|今年|去年|明年)", word):
+        return ()
+    known = set(stop_words()) | set(lex.cue("relative_years", "this")) | set(lex.cue("relative_years", "last"))
+    if word in known or lex.asked(word) or any(word.startswith(w) for w in ("请问", "关于", "报告", "全国", "我国")):
+        return ()
+    return (word,)
+
+
+@functools.lru_cache(maxsize=1)
+def _known_english() -> frozenset[str]:
+    lex = lexicon()
+    words = set(stop_words())
+    for i in lex.indicators:
+        for e in i.english:
+            words |= set(e.split())
+    for group in lex.cues.values():
+        for v in group.values():
+            if isinstance(v, list):
+                for w in v:
+                    words |= set(str(w).lower().split())
+    words |= {"year", "years", "period", "plan", "report", "reports", "growth", "rate", "target", "targets", "economy",
+              "country", "nation", "region", "regions", "province", "provinces", "city", "cities", "district", "county"}
+    return frozenset(words)
+
+
+def _relative(low: str) -> str:
+    r = _cues()["relative_years"]
+    for k in ("this", "last", "next"):
+        if _has(low, r[k]):
+            return k
+    return ""
+
+
+def _terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) -> tuple[str, ...]:
+    """Key terms: the question's content words, minus places, years, cue words."""
+    lex = lexicon()
+    text = q
+    for n in names:
+        text = text.replace(n, " ")
+    text = _blank(text.lower(), lex.asked(text.lower()))
+    text = _YEAR.sub(" ", text)
+    skip = set()
+    for group in ("intent", "measure", "figure", "relative_years", "parts", "followup"):
+        for v in _cues()[group].values():
+            if isinstance(v, list):
+                skip |= {w for w in v if not w.isascii()}
+    out = []
+    for t in tokenize(text):
+        if t in skip or t.isdigit() or (english and t.isascii()):
+            continue
+        out.append(t)
+    for p in parts:
+        if p.indicator:
+            out += list(lex.search_names(p.indicator))
+    if english:
+        out += _english_terms(q.lower())
+    return tuple(dict.fromkeys(out))
+
+
+def _english_terms(low: str) -> list[str]:
+    """Chinese words for an English question's content (indicators come from the lexicon)."""
+    lex = lexicon()
+    return [n for h in lex.asked(low) for n in lex.search_names(h.indicator)]
+
+
+def _topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The words naming the part a summary question is about: quoted text first
+    ("“全方位扩大内需”这部分"), else the content words between the place/year and the cue."""
+    quoted = re.findall(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]", q)
+    if quoted:
+        return tuple(quoted)
+    text = q
+    for n in names:
+        text = text.replace(n, " ")
+    text = _YEAR.sub(" ", text)
+    summary = [w for w in _cues()["intent"]["summary"]] + ["工作安排", "报告", "政府工作报告", "中", "关于", "方面", "部分"]
+    for w in sorted(summary, key=len, reverse=True):
+        text = text.replace(w, " ")
+    from .text.tokenize import words
+
+    stop = stop_words()
+    toks = [t for t in words(text) if len(t) >= 2 and t not in stop and re.search(r"[\u4e00-\u9fff]", t)]
+    return tuple(dict.fromkeys(toks))
+
+
+def _search_text(q: str, parts: list[Part], names: tuple[str, ...], english: bool, time: str) -> str:
+    lex = lexicon()
+    extra = []
+    for p in parts:
+        if p.indicator:
+            extra.append(lex.names_of(p.indicator)[0])
+    if english:
+        extra += _english_terms(q.lower())
+        if time == "target":
             extra.append("目标")
-        if re.search(r"\bgrow|\bgrowth\b|\bincreas", low):
-            extra.append("增长")
+        for p in parts:
+            if p.measure == "growth":
+                extra.append("增长")
     return q + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
-def choose_reports(
-    regions: tuple[str, ...], years: tuple[int, ...], intent: str, reports: list[Report]
-) -> tuple[tuple[str, ...], str]:
-    """(report ids to search, problem). A problem means no report can answer."""
-    pool = [r for r in reports if not regions or r.region in regions]
-    if regions and not pool:
-        return (), f"没有{'、'.join(regions)}的报告 (no report for {', '.join(regions)})"
-    if not years:
-        return tuple(r.id for r in pool), ""
-    ok: list[Report] = []
-    for r in pool:
-        covered = set(r.review_years) | set(r.plan_years) | {r.year}
-        if intent == "target":
-            covered = set(r.plan_years)
-        elif intent == "result":
-            covered = set(r.review_years)
-        if any(y in covered for y in years):
-            ok.append(r)
-    if not ok:
-        have = "; ".join(
-            f"{r.title}: 回顾 {','.join(map(str, r.review_years)) or '—'} / 计划 {','.join(map(str, r.plan_years)) or '—'}"
-            for r in pool
-        )
-        what = {"target": "目标", "result": "实际结果"}.get(intent, "信息")
-        return (), f"报告中没有{'、'.join(regions) or ''}{'、'.join(map(str, years))}年的{what} (reports cover: {have})"
-    return tuple(r.id for r in ok), ""
+def _is_follow_up(low: str, regions: tuple[str, ...], years: tuple[int, ...], parts, english: bool) -> bool:
+    """"那慈溪呢?", "2019年呢?", "and Cixi?": a turn that names little beyond a region or a year."""
+    f = _cues()["followup"]
+    starts = any(low.startswith(w) for w in f["start"]) or any(low.endswith(w) or low.endswith(w + "?") or low.endswith(w + "？")
+                                                              for w in f["end"])
+    starts = starts or (english and any(low.startswith(w) for w in f["start_en"]))
+    rest = _YEAR.sub(" ", low)
+    rest = re.sub(r"[\W_]+", " ", rest)
+    content = [t for t in tokenize(rest) if t not in ("那", "那么", "呢", "还有", "年")]
+    return (bool(regions) or bool(years)) and not parts and (starts or len("".join(content)) <= 3)
 
 
-def analyze(question: str, reports: list[Report], prev: Query | None = None) -> Query:
-    q = normalize(question).strip()
+def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = None, prev: Query | None = None) -> Query:
+    """The whole analysis of one question. ``corpus_aliases`` maps the indexed reports'
+    region names (full, short, catalog aliases) to region keys."""
+    q = normalize(question)
     low = q.lower()
     english = not _CJK.search(q)
-    regions = _find_regions(low, reports)
-    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q))) or tuple(_relative_years(low, reports))
-    intent = _intent(low)
-    indicators = _find_indicators(low)
-    resolved_from = ""
-    # a follow-up inherits what it does not say from the previous turn
-    if prev is not None and _is_follow_up(low, reports):
+    aliases = corpus_aliases or {}
+    regions, names, unknown = _region_hits(q, low, english, aliases)
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q)))
+    relative = _relative(low)
+    parts = _parts(q, low, english)
+    time = _time(low, english)
+    period = _has(low, _cues()["period"]["words"]) or (english and _has(low, _cues()["period"]["words_en"]))
+    resolved_from, note = "", ""
+    if prev is not None and _is_follow_up(low, regions, years, parts, english):
         resolved_from = prev.text
-        indicators = indicators or prev.indicators
-        if not regions:
-            regions = prev.regions
-        if not years:
-            years = prev.years
-        if intent == "other":
-            intent = prev.intent
-        if years and years != prev.years and intent == "target":
-            # "2019年呢?" after a 2020 target: a year the reports only review asks for a result
-            pool = [r for r in reports if not regions or r.region in regions]
-            if pool and not any(y in r.plan_years for r in pool for y in years) and any(
-                y in r.review_years for r in pool for y in years
-            ):
-                intent = "result"
-    # a year that only a review covers (or only a plan) decides an open intent, and a
-    # "target" worded question about a reviewed year ("完成…目标任务") asks for a result;
-    # an explicit result ("实际增长") about a planned year stays a result (and is refused)
-    if years and (intent == "other" or (intent == "target" and re.search(r"完成|实现了|达到了|达成", low))):
-        pool = [r for r in reports if not regions or r.region in regions]
-        in_plan = any(y in r.plan_years for r in pool for y in years)
-        in_review = any(y in r.review_years for r in pool for y in years)
-        if in_review and not in_plan:
-            intent = "result"
-        elif in_plan and not in_review and intent == "other":
-            intent = "target"
-    report_ids, problem = choose_reports(regions, years, intent if intent in ("target", "result") else "other", reports)
-    note = ""
-    if problem and resolved_from and regions and regions != prev.regions and intent in ("target", "result"):
-        # "那慈溪呢?" after a 2020 target: 慈溪's report plans 2021 — answer for its own year
-        pool = [r for r in reports if r.region in regions]
-        own = sorted({min(r.plan_years) if intent == "target" else max(r.review_years)
-                      for r in pool if (r.plan_years if intent == "target" else r.review_years)})
-        if own:
-            report_ids, problem = choose_reports(regions, (own[0],), intent, reports)
-            if not problem:
-                what = "目标" if intent == "target" else "实际结果"
-                note = f"{'、'.join(regions)}的报告没有{'、'.join(map(str, years))}年的{what}，改答{own[0]}年 (answered for {own[0]}, the year its report covers)"
-                years = (own[0],)
-    search = _search_text(q if not resolved_from else f"{prev.search_text} {q}", indicators, regions, english)
-    if not indicators and _HEADLINE.search(low):
-        # "主要预期目标/主要指标" means the headline sentence: GDP, fiscal revenue, income
-        search += " 地区生产总值 一般公共预算收入 居民人均可支配收入 增长"
+        parts = parts or list(prev.parts)
+        regions = regions or prev.regions
+        names = names or prev.region_names
+        years = years or (prev.years if not relative else ())
+        time = time or prev.time
+        period = period or prev.period
+        relative = relative or (prev.relative if not years else "")
+    intent = _intent(low, english, len(regions), len(parts))
+    if resolved_from and intent == "other":
+        intent = prev.intent
+    if not time and relative in ("this", "next"):
+        time = "target"
+    elif not time and relative == "last":
+        time = "result"
+    terms = _terms(q if not resolved_from else f"{prev.text} {q}", parts, names, english)
+    topic = _topic(q, names) if intent == "summary" else ()
     return Query(
         text=q,
-        regions=regions,
-        years=years,
-        intent=intent,
-        indicators=indicators,
-        report_ids=report_ids,
         english=english,
-        search_text=search,
-        problem=problem,
+        intent=intent,
+        time=time,
+        parts=tuple(parts),
+        regions=regions,
+        region_names=names,
+        unknown_places=unknown if not regions else (),
+        years=years,
+        relative=relative,
+        terms=terms,
+        topic=topic,
+        period=period,
+        search_text=_search_text(q if not resolved_from else f"{prev.search_text} {q}", parts, names, english, time),
         resolved_from=resolved_from,
         note=note,
     )
 
 
-def with_report(q: Query, report_id: str) -> Query:
-    """Restrict a query to one report (the user's report filter)."""
-    if q.report_ids and report_id not in q.report_ids:
-        return replace(q, report_ids=(), problem=q.problem or f"所选报告 {report_id} 与问题中的地区/年份不符")
-    return replace(q, report_ids=(report_id,))
+def national(q: Query) -> bool:
+    return NATIONAL_KEY in q.regions
+
+
+def region_label(key: str) -> str:
+    r = gazetteer().get(key)
+    return r.name if r else key.split("/")[-1]
+

@@ -1,28 +1,55 @@
-"""The vector store: Chroma, and only here.
+"""The store: Chroma, and only here.
 
-A persistent client in the data directory by default; `RAG_CHROMA_URL` (e.g.
-http://127.0.0.1:8000) switches to a Chroma server started with `chroma run`.
+A persistent client in the data directory by default; ``RAG_CHROMA_URL`` (e.g.
+http://127.0.0.1:8000) uses a Chroma server started with ``chroma run``, so that several
+app replicas and indexers share one store.
 
-Two collections per embedding model: ``chunks-<model>`` holds the chunks with their
-vectors and metadata, ``manifest-<model>`` one record per indexed file (content hash,
-the ids of its chunks, where it came from). The manifest is the truth about what is
-indexed: a chunk is visible only if its file's manifest entry lists it, and a file's
-entry is rewritten only after its new chunks are stored. So an index run that is
-interrupted (Ctrl-C, crash) leaves the previous index usable; the stray chunks it may
-have written are invisible and cleaned up by the next run.
+Three collections per embedding model:
+
+* ``chunks-<model>``: the chunks with their vectors and metadata;
+* ``texts-<model>``: the text stored for each report (citations are offsets into it);
+* ``manifest-<model>``: one record per report (keyed by its stable ``key``): the file,
+  its hash, the report's metadata, its sections, pages and figures, and the ids of its
+  chunks.
+
+The manifest is the truth about what is indexed: a chunk is visible only if its report's
+record lists it, and a record is rewritten only after its chunks and text are stored. An
+index run that is interrupted leaves the previous index usable; strays are cleaned up by
+the next run. Every Chroma failure (a server that is down, a corrupt database, a broken
+record) becomes one :class:`StoreError` line with what to do about it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import asdict
+import uuid
 from urllib.parse import urlparse
-
-from . import config
-from .types import Chunk, Report
 
 
 class StoreError(Exception):
-    pass
+    """The store cannot be used; ``str(e)`` is one line with the way out."""
+
+
+VERSION_ID = "__version__"  # the manifest record that changes with every other
+REPAIR = "run `rag index --rebuild` to rebuild the index from the report files"
+
+
+@contextlib.contextmanager
+def guard(what: str, where: str = ""):
+    """Turn anything Chroma raises (including Rust panics, which are BaseExceptions) into
+    a StoreError; Ctrl-C and exit pass through."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except json.JSONDecodeError as e:
+        raise StoreError(f"{what}: a manifest record is corrupt ({e.msg}); {REPAIR}") from None
+    except BaseException as e:  # noqa: BLE001 - chromadb raises panics and many kinds
+        msg = " ".join(str(e).split())[:200] or type(e).__name__
+        hint = "is the Chroma server running?" if "connect" in msg.lower() or "refused" in msg.lower() else REPAIR
+        raise StoreError(f"{what}{' at ' + where if where else ''}: {msg}; {hint}") from None
 
 
 def _ef_class():
@@ -64,119 +91,156 @@ def _ef_class():
     return ProjectEmbedding
 
 
-def make_client(url: str | None = None):
+def make_client(settings):
     import chromadb
-    from chromadb.config import Settings
+    from chromadb.config import Settings as ChromaSettings
 
-    url = config.chroma_url() if url is None else url
-    settings = Settings(anonymized_telemetry=False)
+    url = settings.chroma_url
+    cs = ChromaSettings(anonymized_telemetry=False)
     if url:
         u = urlparse(url if "://" in url else f"http://{url}")
-        return chromadb.HttpClient(
-            host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=settings
-        )
-    path = config.home() / "chroma"
+        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https",
+                                   settings=cs)
+    path = settings.home / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=settings)
+    return chromadb.PersistentClient(path=str(path), settings=cs)
 
 
-def chunk_metadata(c: Chunk, r: Report, ord_: int) -> dict:
+def chunk_metadata(c, r, ord_: int) -> dict:
     return {
+        "report_key": r.key,
         "report_id": r.id,
         "doc": c.doc,
-        "title": r.title,
         "region": r.region,
         "year": r.year,
-        "review_years": ",".join(map(str, r.review_years)),
-        "plan_years": ",".join(map(str, r.plan_years)),
-        "report_kind": r.kind,
         "section": c.section,
         "section_kind": c.section_kind,
         "start": c.start,
         "end": c.end,
         "ord": ord_,
+        "page": c.page,
         "tokens": c.tokens,
         "hash": c.hash,
     }
 
 
 class Store:
-    def __init__(self, embedder, client=None):
+    def __init__(self, embedder, settings, client=None):
         self.embedder = embedder
-        try:
-            self.client = client or make_client()
+        self.where = settings.chroma_url or str(settings.home / "chroma")
+        with guard("cannot open the Chroma store", self.where):
+            self.client = client or make_client(settings)
             ef = _ef_class()
-            space = {"hnsw:space": "cosine"}
+            base = f"{settings.collection}-{embedder.key}" if settings.collection != "reports" else embedder.key
             self.chunks = self.client.get_or_create_collection(
-                f"chunks-{embedder.key}", embedding_function=ef(embedder), metadata=space
-            )
-            self.manifest = self.client.get_or_create_collection(
-                f"manifest-{embedder.key}", embedding_function=ef(None)
-            )
-        except Exception as e:  # chroma raises many kinds; one clear line for the user
-            where = config.chroma_url() or str(config.home() / "chroma")
-            raise StoreError(f"cannot open the Chroma store at {where}: {e}") from e
-        self._batch = getattr(self.client, "get_max_batch_size", lambda: 1000)() or 1000
+                f"chunks-{base}", embedding_function=ef(embedder), metadata={"hnsw:space": "cosine"})
+            self.manifest = self.client.get_or_create_collection(f"manifest-{base}", embedding_function=ef(None))
+            self.texts = self.client.get_or_create_collection(f"texts-{base}", embedding_function=ef(None))
+            self._batch = getattr(self.client, "get_max_batch_size", lambda: 1000)() or 1000
 
     # --- manifest -------------------------------------------------------------------
     def entries(self) -> dict[str, dict]:
-        got = self.manifest.get(include=["documents"])
-        return {i: json.loads(d) for i, d in zip(got["ids"], got["documents"])}
+        """report key → manifest record."""
+        with guard("cannot read the index manifest", self.where):
+            got = self.manifest.get(include=["documents"])
+            return {i: json.loads(d) for i, d in zip(got["ids"], got["documents"]) if i != VERSION_ID}
 
-    def set_entry(self, doc: str, entry: dict) -> None:
-        self.manifest.upsert(ids=[doc], documents=[json.dumps(entry, ensure_ascii=False)], embeddings=[[1.0]])
+    def version(self) -> str:
+        """Changes whenever a record changes (one small read: cheap to poll per question)."""
+        with guard("cannot read the index manifest", self.where):
+            got = self.manifest.get(ids=[VERSION_ID], include=["documents"])
+        return got["documents"][0] if got["ids"] else "empty"
 
-    def delete_entry(self, doc: str) -> None:
-        self.manifest.delete(ids=[doc])
+    def _bump(self) -> None:
+        self.manifest.upsert(ids=[VERSION_ID], documents=[uuid.uuid4().hex[:16]], embeddings=[[1.0]])
 
-    def active_ids(self) -> set[str]:
-        return {i for e in self.entries().values() for i in e.get("ids", [])}
+    def set_entry(self, key: str, entry: dict) -> None:
+        with guard("cannot write the index manifest", self.where):
+            self.manifest.upsert(ids=[key], documents=[json.dumps(entry, ensure_ascii=False)], embeddings=[[1.0]])
+            self._bump()
 
-    # --- chunks ---------------------------------------------------------------------
+    def delete_entry(self, key: str) -> None:
+        with guard("cannot write the index manifest", self.where):
+            self.manifest.delete(ids=[key])
+            self.texts.delete(ids=[key])
+            self._bump()
+
+    def active_ids(self, entries: dict | None = None) -> set[str]:
+        return {i for e in (entries if entries is not None else self.entries()).values() for i in e.get("ids", [])}
+
+    # --- texts ------------------------------------------------------------------------
+    def set_text(self, key: str, text: str) -> None:
+        with guard("cannot store a report text", self.where):
+            self.texts.upsert(ids=[key], documents=[text], embeddings=[[1.0]])
+
+    def texts_of(self, keys: list[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        with guard("cannot read report texts", self.where):
+            got = self.texts.get(ids=list(keys), include=["documents"])
+            return dict(zip(got["ids"], got["documents"]))
+
+    # --- chunks -----------------------------------------------------------------------
     def stored_ids(self, where: dict | None = None) -> set[str]:
-        return set(self.chunks.get(where=where, include=[])["ids"])
+        with guard("cannot read the chunk index", self.where):
+            return set(self.chunks.get(where=where, include=[])["ids"])
 
     def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metas: list[dict]) -> None:
-        for i in range(0, len(ids), self._batch):
-            s = slice(i, i + self._batch)
-            self.chunks.upsert(ids=ids[s], documents=texts[s], embeddings=vectors[s], metadatas=metas[s])
+        with guard("cannot write chunks", self.where):
+            for i in range(0, len(ids), self._batch):
+                s = slice(i, i + self._batch)
+                self.chunks.upsert(ids=ids[s], documents=texts[s], embeddings=vectors[s], metadatas=metas[s])
 
     def update_metadata(self, ids: list[str], metas: list[dict]) -> None:
-        for i in range(0, len(ids), self._batch):
-            self.chunks.update(ids=ids[i : i + self._batch], metadatas=metas[i : i + self._batch])
+        with guard("cannot write chunks", self.where):
+            for i in range(0, len(ids), self._batch):
+                self.chunks.update(ids=ids[i: i + self._batch], metadatas=metas[i: i + self._batch])
 
-    def delete(self, ids: list[str]) -> None:
+    def delete(self, ids) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), self._batch):
-            self.chunks.delete(ids=ids[i : i + self._batch])
+        with guard("cannot delete chunks", self.where):
+            for i in range(0, len(ids), self._batch):
+                self.chunks.delete(ids=ids[i: i + self._batch])
 
-    def active_chunks(self) -> list[tuple[str, dict, str]]:
-        """(id, metadata, text) of every visible chunk, in report order."""
-        active = self.active_ids()
-        if not active:
-            return []
-        got = self.chunks.get(include=["documents", "metadatas"])
-        rows = [
-            (i, m, d)
-            for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])
-            if i in active
-        ]
-        rows.sort(key=lambda r: (r[1]["doc"], r[1]["ord"]))
-        return rows
+    def chunk_rows(self, ids: list[str] | None = None) -> list[tuple[str, dict, str]]:
+        """(id, metadata, text) of the given chunks (all stored ones when ids is None)."""
+        with guard("cannot read the chunk index", self.where):
+            out = []
+            if ids is None:
+                total = self.chunks.count()
+                for off in range(0, total, self._batch):
+                    got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
+                    out += list(zip(got["ids"], got["metadatas"], got["documents"]))
+                return out
+            for i in range(0, len(ids), self._batch):
+                got = self.chunks.get(ids=ids[i: i + self._batch], include=["documents", "metadatas"])
+                out += list(zip(got["ids"], got["metadatas"], got["documents"]))
+            return out
 
     def query(self, vector: list[float], k: int, where: dict | None = None, active: set[str] | None = None):
-        """Nearest visible chunks: [(id, similarity, metadata, text)], best first."""
-        active = self.active_ids() if active is None else active
-        n = min(max(k * 2, k + 8), max(1, self.chunks.count()))
-        res = self.chunks.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas", "distances"]
-        )
+        """Nearest visible chunks: [(id, similarity)], best first."""
+        with guard("cannot search the index", self.where):
+            total = self.chunks.count()
+            if not total:
+                return []
+            n = min(max(k * 2, k + 8), total)
+            res = self.chunks.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         out = []
-        for i, d, m, t in zip(res["ids"][0], res["distances"][0], res["metadatas"][0], res["documents"][0]):
-            if i in active:
-                out.append((i, 1.0 - float(d), m, t))
+        for i, d in zip(res["ids"][0], res["distances"][0]):
+            if active is None or i in active:
+                out.append((i, 1.0 - float(d)))
         return out[:k]
 
-
-def report_to_dict(r: Report) -> dict:
-    return asdict(r)
+    def wipe(self) -> None:
+        """Drop everything this store holds (``rag index --rebuild``)."""
+        with guard("cannot clear the index", self.where):
+            for col in (self.chunks, self.manifest, self.texts):
+                name, ef, meta = col.name, col._embedding_function, col.metadata
+                self.client.delete_collection(name)
+                fresh = self.client.get_or_create_collection(name, embedding_function=ef, metadata=meta)
+                if col is self.chunks:
+                    self.chunks = fresh
+                elif col is self.manifest:
+                    self.manifest = fresh
+                else:
+                    self.texts = fresh

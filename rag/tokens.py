@@ -26,10 +26,10 @@ def _bundled_file() -> Path:
 
 
 def seed_cache() -> Path:
-    """Make `tiktoken.get_encoding("cl100k_base")` work offline; returns the cache dir."""
-    from . import config
-
-    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(config.home() / "tiktoken")))
+    """Make `tiktoken.get_encoding("cl100k_base")` work offline; returns the cache dir
+    (TIKTOKEN_CACHE_DIR, else ~/.cache/rag/tiktoken)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "tiktoken"
+    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(default)))
     target = cache / hashlib.sha1(CL100K_URL.encode()).hexdigest()
     if not target.exists():
         cache.mkdir(parents=True, exist_ok=True)

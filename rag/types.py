@@ -1,8 +1,8 @@
 """Core types of the pipeline: plain frozen dataclasses.
 
-load → chunk → embed/store → retrieve → answer/cite → summarise. Every span keeps
-character offsets into the report's text *as stored* (Python ``str`` indices after
-decoding), so ``doc.text[start:end]`` is always the exact cited passage.
+load → structure/chunk → embed/store → query → retrieve → answer/cite → summary. Every
+span keeps character offsets into the report's text *as stored* (Python ``str`` indices),
+so ``text[start:end]`` is always the exact cited passage.
 """
 from __future__ import annotations
 
@@ -11,31 +11,51 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Report:
-    """One catalog entry: what a report is, independent of its text."""
+    """What a report is, independent of its text. ``sources`` says where each field came
+    from: "catalog", "text", "file name" or "default"."""
 
-    id: str  # short id, e.g. "haishu-2020"
-    file: str  # file name in seeds/, e.g. "002_e628585dbd2362fe.txt"
+    id: str  # short human id, e.g. "haishu-2020", "shanghai-2025"
+    file: str  # file name, e.g. "002_e628585dbd2362fe.txt" (the eval contract's `doc`)
     title: str
-    region: str  # 江北区 / 慈溪市 / 海曙区 / 宁波市 …
-    level: str  # 区 / 县级市 / 市
+    region: str  # full name: 海曙区 / 上海市 / 宁夏回族自治区 ("" if unknown)
+    level: str  # national | province | prefecture | county ("" if unknown)
     year: int  # year the report was given
-    review_years: tuple[int, ...] = ()  # years it looks back on (results)
-    plan_years: tuple[int, ...] = ()  # years it plans (targets)
+    review_years: tuple[int, ...] = ()  # years whose results it gives
+    plan_years: tuple[int, ...] = ()  # years it sets targets for
     speaker: str = ""
     kind: str = "report"  # "report" | "article"
-    guessed: bool = False  # True when region/year were guessed from the text
+    region_key: str = ""  # gazetteer key: "浙江省/宁波市/海曙区"
+    parent: str = ""  # the region containing it: 宁波市
+    region_kind: str = ""  # 市辖区 / 县级市 / 直辖市 / 自治区 …
+    meeting: str = ""  # "上海市第十六届人民代表大会第三次会议"
+    aliases: tuple[str, ...] = ()  # further names of its region (catalog), e.g. "XX市"
+    sources: tuple[tuple[str, str], ...] = ()  # (field, source)
+    key: str = ""  # stable identity of the file (hash of its resolved path): never collides
+    path: str = ""  # resolved path of the file
+
+    @property
+    def guessed(self) -> bool:
+        """True when region or year were not given by the catalog."""
+        src = dict(self.sources)
+        return src.get("region") != "catalog" or src.get("year") != "catalog"
+
+    def source(self, name: str) -> str:
+        return dict(self.sources).get(name, "")
 
 
 @dataclass(frozen=True)
 class Document:
-    """A decoded file: its text as stored plus the spans that are real content."""
+    """A read file: its text as stored, the spans that are real content, and the marks
+    its format gave (headings, bold runs, pages, table rows)."""
 
     report: Report
     path: str
     text: str
+    format: str  # text | docx | pdf | html
     encoding: str
     sha256: str  # of the raw bytes
-    keep: tuple[tuple[int, int], ...] = ()  # content spans; the rest is page boilerplate
+    keep: tuple[tuple[int, int], ...] = ()  # content spans; the rest is page furniture
+    marks: tuple = ()  # rag.formats.Mark
 
 
 @dataclass(frozen=True)
@@ -47,11 +67,14 @@ class Section:
     end: int  # end of the section (exclusive)
     body_start: int  # first character after the heading line
     kind: str = "other"  # "review" | "plan" | "other"
+    level: int = 1
 
 
 @dataclass(frozen=True)
 class Chunk:
-    id: str  # stable: "<report id>:<n>" plus a short content hash
+    """A piece of one section; what is embedded, stored and retrieved."""
+
+    id: str  # stable: "<report id>:<content hash>"
     report_id: str
     doc: str  # file name, as in the eval contract
     section_path: tuple[str, ...]
@@ -61,6 +84,8 @@ class Chunk:
     text: str
     tokens: int
     hash: str  # sha1 of (section path, text)
+    ord: int = 0  # position in the report
+    page: int = 0  # first page of the chunk (PDF), 0 if none
 
     @property
     def section(self) -> str:
@@ -83,6 +108,7 @@ class Span:
     end: int
     text: str
     score: float = 0.0
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +120,28 @@ class Citation:
     start: int
     end: int
     quote: str
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure a report states for an indicator, found at index time."""
+
+    report_id: str
+    indicator: str  # lexicon id
+    measure: str  # growth | level | rate | qualitative
+    kind: str  # target | result
+    year: int  # the year the figure is for (plan year for targets, reviewed year for results)
+    value: float | None
+    text: str  # as written: "5%左右"
+    unit: str = ""
+    qualifier: str = ""  # approx | min | max | range | over | …
+    high: float | None = None
+    scope: str = ""  # 全市 / 市级 … when the report gives several scopes
+    start: int = 0  # the sentence stating it
+    end: int = 0
+    section: str = ""
+    term: str = ""  # how the sentence names the indicator
 
 
 @dataclass(frozen=True)
@@ -103,7 +151,7 @@ class Answer:
     refused: bool
     citations: tuple[Citation, ...]
     retrieved: tuple[Span, ...]
-    mode: str  # "extractive" | "llm:<model>"
+    mode: str  # "extractive" | "table" | "llm:<model>"
     latency_ms: int = 0
     notes: tuple[str, ...] = ()  # guard warnings, truncation, fallbacks
     guard_ok: bool = True

@@ -1,0 +1,228 @@
+"""Extractive answers, piece by piece: each piece is a verbatim clause or sentence of one
+report with the span it is cited to.
+
+* figures: the figures found at index time (``facts``) for the asked indicator, measure,
+  year and part of the report, else a retrieved sentence that states them;
+* names, lists, yes/no and other questions: the best retrieved sentence that supports the
+  question;
+* summaries: the headline targets or results sentence for a figure summary; the sub-heads
+  and lead sentences of the section asked about; the parts of the review or the plan;
+* the speaker and meeting: the report's metadata, cited to its opening lines.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .corpus import Corpus
+from .facts import best as best_figures
+from .lexicon import lexicon
+from .query import Part, Query
+from .retrieve import Result
+from .route import Route
+from .support import clause_for, stated, supports
+from .text.sentences import one_line, split_sentences
+from .types import Figure, Span
+
+
+@dataclass(frozen=True)
+class Piece:
+    label: str  # "上海市2025年" when the answer has several parts, else ""
+    text: str  # the answer line (verbatim from the report)
+    key: str  # report key
+    start: int  # the cited span in the report text
+    end: int
+    section: str = ""
+
+
+@dataclass
+class Draft:
+    pieces: list[Piece] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what was asked and not found, one line each
+    retrieved: list[Span] = field(default_factory=list)
+    long: bool = False  # a summary or list: may exceed the short-answer length
+
+
+def _sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole sentence(s) around [start, end)."""
+    a = max(text.rfind(c, 0, start) for c in "。！？；\n") + 1
+    b_candidates = [i for i in (text.find(c, end - 1) for c in "。！？；\n") if i >= 0]
+    b = min(b_candidates) + 1 if b_candidates else len(text)
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def preferred_measure(part: Part, time: str) -> str:
+    """The measure meant when the question names none: a result's level ("GDP是多少",
+    "What was X's GDP") for indicators that have one, else the indicator's default."""
+    ind = lexicon().by_id[part.indicator]
+    if part.measure:
+        return part.measure
+    return "level" if time == "result" and "level" in ind.measures else ind.default
+
+
+def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "") -> tuple:
+    measure_ok = f.measure == preferred_measure(part, time or f.kind)
+    return (0 if f.scope == "" else 1, 0 if measure_ok else 1, 0 if f.measure != "qualitative" else 1,
+            -density.get(f.start, 0), f.start)
+
+
+def figure_from_facts(corpus: Corpus, route: Route, part: Part) -> Piece | None:
+    wanted = {part.indicator} | set(lexicon().by_id[part.indicator].covers)
+    for key in route.reports:
+        r = corpus.by_key[key]
+        figs = [f for f in corpus.figures(key) if f.indicator in wanted]
+        time = route.time or ("target" if route.year and route.year in r.plan_years and route.year not in r.review_years
+                              else "result" if route.year else "")
+        if time:
+            figs = [f for f in figs if f.kind == time]
+        if route.year:
+            figs = [f for f in figs if f.year == route.year]
+        if part.measure:
+            figs = [f for f in figs if f.measure == part.measure] or [f for f in figs if f.measure == "qualitative"]
+        if not figs:
+            continue
+        density: dict[int, int] = {}
+        for f in corpus.figures(key):
+            density[f.start] = density.get(f.start, 0) + 1
+        figs.sort(key=lambda f: _figure_rank(f, part, density, time))
+        if not time and len({f.kind for f in figs}) > 1:
+            figs = [f for f in figs if f.kind == "result"] or figs
+        f = figs[0]
+        text = corpus.text(key)
+        sentence = text[f.start: f.end]
+        clause = clause_for(part, sentence) or f"{lexicon().by_id[f.indicator].name}{f.text}"
+        return Piece(route.label, one_line(clause), key, f.start, f.end, f.section)
+    return None
+
+
+def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights) -> Piece | None:
+    for s in res.sentences[: weights.candidates]:
+        r = corpus.by_key.get(s.key)
+        if not supports(q, part, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
+            continue
+        clause = clause_for(part, s.text) if stated(part, s.text) else ""
+        return Piece(route.label, one_line(clause or s.text)[: weights.max_answer_chars], s.key, s.start, s.end,
+                     s.chunk.section)
+    return None
+
+
+def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights) -> Piece | None:
+    """The best supported sentence, for names, lists, yes/no and the rest."""
+    for s in res.sentences[: weights.candidates]:
+        r = corpus.by_key.get(s.key)
+        if supports(q, None, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
+            text = one_line(s.text)
+            if q.intent == "list" and len(text) < 40:
+                # a list announced by a short sentence continues in the next one
+                nxt = next((t for t in res.sentences if t.key == s.key and t.start >= s.end and t.start - s.end <= 2), None)
+                if nxt is not None:
+                    return Piece(route.label, one_line(corpus.text(s.key)[s.start: nxt.end]), s.key, s.start, nxt.end,
+                                 s.chunk.section)
+            return Piece(route.label, text, s.key, s.start, s.end, s.chunk.section)
+    return None
+
+
+def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
+    """The sentence stating the most figures of the asked kind: "主要预期目标是：…"."""
+    for key in route.reports:
+        figs = [f for f in corpus.figures(key) if f.kind == time and (not route.year or f.year == route.year)]
+        if not figs:
+            continue
+        density: dict[int, list[Figure]] = {}
+        for f in figs:
+            density.setdefault(f.start, []).append(f)
+        start = max(density, key=lambda s: (len({f.indicator for f in density[s]}), -s))
+        f = density[start][0]
+        text = corpus.text(key)
+        a, b = f.start, f.end
+        # the headline often runs over the neighbouring sentences ("…增长5.5%左右。一产、二产…")
+        for nxt in split_sentences(text, b, min(len(text), b + 400))[:2]:
+            if any(g.start == nxt[0] for g in figs):
+                b = nxt[1]
+        return Piece(route.label, one_line(text[a:b]), key, a, b, f.section)
+    return None
+
+
+def _children(corpus: Corpus, key: str, idx: int):
+    secs = corpus.sections(key)
+    parent = secs[idx]
+    depth = len(parent.path)
+    return [s for s in secs[idx + 1:] if s.start < parent.end and len(s.path) == depth + 1 and s.path[:depth] == parent.path]
+
+
+def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
+    sents = split_sentences(text, s.body_start, s.end)
+    if not sents:
+        return s.start, s.end
+    a, b = sents[0]
+    if b - a < 12 and len(sents) > 1:
+        b = sents[1][1]
+    return a, min(b, a + max(limit, b - a))
+
+
+def section_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]:
+    """A summary of the section the question names: its sub-heads (or lead sentences)."""
+    topic = [t for t in q.topic if len(t) >= 2]
+    want = {"target": "plan", "result": "review"}.get(route.time, "")
+    for key in route.reports:
+        secs = corpus.sections(key)
+        text = corpus.text(key)
+        best, best_score = None, 0.0
+        for i, s in enumerate(secs):
+            if s.level == 0 or not s.path:
+                continue
+            label = s.path[-1]
+            score = sum(len(t) for t in topic if t in label) / max(1, sum(len(t) for t in topic)) if topic else 0.0
+            if not topic and len(s.path) == 1 and want and s.kind == want:
+                score = 0.5
+            score -= 0.02 * (len(s.path) - 1)
+            if score > best_score:
+                best, best_score = i, score
+        if best is None or best_score < 0.34:
+            continue
+        kids = _children(corpus, key, best) or []
+        sec = secs[best]
+        pieces = []
+        for c in kids[: weights.max_summary_lines]:
+            a, b = _lead(text, c)
+            head = c.path[-1]
+            line = one_line(text[a:b])
+            pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b,
+                                " > ".join(c.path)))
+        if not pieces:
+            for a, b in split_sentences(text, sec.body_start, sec.end)[: weights.max_summary_lines // 2 or 1]:
+                pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
+        return pieces
+    return []
+
+
+def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
+    """The speaker (or meeting) from the report's opening lines, cited to the line naming it."""
+    for key in route.reports:
+        r = corpus.by_key[key]
+        text = corpus.text(key)
+        want = r.speaker.split()[-1] if q.intent == "speaker" and r.speaker else (r.meeting if q.intent == "meeting" else "")
+        at = text.find(want) if want else -1
+        if at < 0:
+            continue
+        a = text.rfind("\n", 0, at) + 1
+        b = text.find("\n", at)
+        b = len(text) if b < 0 else b
+        line = text[a:b].strip()
+        a = text.find(line, a)
+        if q.intent == "speaker":
+            answer = f"{r.title}由{r.speaker}作：{line}"
+        else:
+            answer = line
+        return Piece(route.label, answer, key, a, a + len(line), "")
+    return None
+
+
+def is_headline_summary(q: Query) -> bool:
+    """"概括…主要预期目标", "主要经济指标完成情况": a summary of figures, not of a section."""
+    return bool(re.search(r"指标|预期目标|主要目标|目标是什么|经济运行|主要数据|key (?:figures|indicators|targets)|main targets",
+                          q.text.lower())) or (bool(q.parts) and len(q.parts) >= 1)

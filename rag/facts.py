@@ -1,0 +1,215 @@
+"""Figures per indicator, read from a report at index time: what it states as a target
+for its plan year and as a result for its reviewed year.
+
+For every sentence of a review or plan part, the indicators it names (lexicon,
+leftmost-longest) take the figures that follow them up to the next indicator or clause
+end: a growth ("增长5%左右", "下降2.5%", "涨幅2%"), a level ("639.6亿元", "68万人"), a rate
+("失业率5.5%左右") or a qualitative target ("与经济增长同步"). "A、B分别…x和y" hands the
+figures out in order; a shared form ("城乡居民人均可支配收入分别增长8%和10%") hands them to
+its parts. Multi-year figures (五年/累计/年均, another year named) are not a year's figure
+and are left out. Every figure keeps the span of the sentence that states it.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from .lexicon import lexicon
+from .text.numbers import Quantity, quantities
+from .text.sentences import split_sentences
+from .types import Document, Figure, Section
+
+_SCOPE = re.compile(r"(市级|区级|县级|省级|本级)(?:口径)?")  # a part of the region, not all of it
+_RESPECTIVELY = re.compile(r"分别")
+_QUAL = re.compile(r"(?:增长|增速|增幅)?(?:与|和|同)(?:经济增长|经济发展|地区生产总值增长)(?:保持)?(?:基本)?同步|"
+                   r"高于(?:全国平均水平|经济增长速度|经济增速|城镇居民收入增速)|(?:保持|实现)(?:稳定|合理|正)增长|完成国家下达(?:的)?(?:目标)?(?:任务)?")
+
+
+@functools.lru_cache(maxsize=1)
+def _cues():
+    lex = lexicon()
+    period = tuple(lex.cues["period"]["words"])
+    growth = tuple(sorted(lex.verbs["growth"], key=len, reverse=True))
+    fall = tuple(sorted(lex.verbs["fall"], key=len, reverse=True))
+    target_words = tuple(lex.cues["intent"]["target"])
+    return period, growth, fall, target_words
+
+
+def _measure(ind_id: str, between: str, q: Quantity) -> tuple[str, float | None] | None:
+    """What a figure is for the indicator, from the words between them."""
+    ind = lexicon().by_id[ind_id]
+    _, growth, fall, _ = _cues()
+    sign = 1.0
+    verb = next((v for v in fall if v in between), None)
+    if verb:
+        sign = -1.0
+    elif not any(v in between for v in growth):
+        verb = None
+    else:
+        verb = next(v for v in growth if v in between)
+    if q.kind in ("percent", "points", "permille"):
+        if verb:
+            return "growth", sign * q.value
+        if "rate" in ind.measures:
+            return "rate", q.value
+        return None
+    if q.kind in ("times", "year", "plain"):
+        return None
+    if "level" in ind.measures and not verb:
+        return "level", q.value
+    if "level" in ind.measures and verb and q.kind not in ("percent",):
+        return "level_change", sign * q.value
+    return None
+
+
+def _sentence_kind(sentence: str, section: Section, report) -> str:
+    period, _, _, target_words = _cues()
+    if section.kind == "plan":
+        return "target"
+    if section.kind == "review":
+        return "result"
+    if any(w in sentence for w in ("预期目标", "主要目标", "目标是")):
+        return "target"
+    return "result" if report.kind == "article" else ""
+
+
+def _figure_year(sentence: str, kind: str, report) -> int | None:
+    """The one year a figure is for; None for a multi-year figure."""
+    period = _cues()[0]
+    if any(w in sentence for w in period):
+        return None
+    named = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", sentence)]
+    if kind == "target":
+        plan = min(report.plan_years) if report.plan_years else report.year
+        others = [y for y in named if y != plan]
+        return None if others and not any(y == plan for y in named) else plan
+    review = max(report.review_years) if report.review_years else report.year - 1
+    if named:
+        ys = [y for y in named if y in report.review_years] or named
+        return ys[0] if len(set(ys)) == 1 else None
+    return review
+
+
+def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
+    lex = lexicon()
+    text = doc.text
+    out: list[Figure] = []
+    for sec in secs:
+        if sec.kind not in ("review", "plan") and doc.report.kind != "article":
+            continue
+        if any(w in sec.path[0] for w in ("名词解释", "附件")):
+            continue
+        for ks, ke in doc.keep:
+            s0, e0 = max(sec.body_start if sec.level else sec.start, ks), min(sec.end, ke)
+            if e0 <= s0:
+                continue
+            for a, b in split_sentences(text, s0, e0):
+                sent = text[a:b]
+                kind = _sentence_kind(sent, sec, doc.report)
+                if not kind:
+                    continue
+                year = _figure_year(sent, kind, doc.report)
+                if year is None:
+                    continue
+                out += _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
+    return _dedupe(out)
+
+
+def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, section: str, lex) -> list[Figure]:
+    mentions = lex.mentions(sent)
+    if not mentions:
+        return []
+    qs = [q for q in quantities(sent) if q.kind != "year"]
+    out: list[Figure] = []
+    i = 0
+    while i < len(mentions):
+        m = mentions[i]
+        # a run of indicators joined by 、/和 and then "分别": "A、B分别控制在5%和3%以内"
+        group = [m]
+        j = i + 1
+        while j < len(mentions) and re.fullmatch(r"[、和及与]|(?:增长)?[、和]", sent[group[-1].end: mentions[j].start].strip()):
+            group.append(mentions[j])
+            j += 1
+        stop = mentions[j].start if j < len(mentions) else len(sent)
+        clause_end = re.search(r"[；;。]", sent[group[-1].end:stop])
+        stop = group[-1].end + clause_end.start() if clause_end else stop
+        seg_qs = [q for q in qs if group[-1].end <= q.start < stop]
+        targets: list[str] = []
+        for g in group:
+            ind = lex.by_id[g.indicator]
+            targets += list(ind.covers) if ind.covers else [g.indicator]
+        resp = bool(_RESPECTIVELY.search(sent[group[-1].end:stop])) or len(targets) > 1
+        scope_m = _SCOPE.search(sent[max(0, m.start - 6): m.start])
+        scope = scope_m.group(1) if scope_m else ""
+        if resp and len(targets) > 1:
+            pct = [q for q in seg_qs if q.kind in ("percent", "points")]
+            lvl = [q for q in seg_qs if q.kind not in ("percent", "points", "permille", "times", "plain")]
+            for seq in (lvl, pct):
+                if len(seq) >= len(targets):
+                    for ind_id, q in zip(targets, seq):
+                        between = sent[group[-1].end: q.start]
+                        if (mv := _measure(ind_id, between, q)) is not None:
+                            out.append(_fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, g.term))
+        else:
+            ind_id = targets[0]
+            last_end = group[-1].end
+            taken_measures: set[str] = set()
+            for q in seg_qs:
+                between = sent[last_end: q.start]
+                mv = _measure(ind_id, between if not taken_measures else sent[group[-1].end: q.start], q)
+                if mv is None or mv[0] in taken_measures:
+                    continue
+                taken_measures.add(mv[0])
+                out.append(_fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, m.term))
+                last_end = q.end
+            if not seg_qs and kind == "target":
+                qm = _QUAL.search(sent[group[-1].end:stop])
+                if qm and qm.start() < 12:
+                    for t in targets:
+                        out.append(Figure(rid, t, "qualitative", kind, year, None, sent[m.start: group[-1].end + qm.end()],
+                                          start=offset, end=offset + len(sent), section=section, scope=scope, term=m.term))
+        i = j
+    return out
+
+
+def sentence_figures(sentence: str) -> list[Figure]:
+    """What one sentence states, by the same grammar (kind and year left open)."""
+    return _sentence_figures(sentence, 0, "", 0, "", "", lexicon())
+
+
+def _fig(rid, ind_id, mv, kind, year, q: Quantity, sent, offset, section, scope, term) -> Figure:
+    measure, value = mv
+    _, _, fall, _ = _cues()
+    text = q.text
+    if value is not None and value < 0:
+        pre = sent[max(0, q.start - 4): q.start]
+        verb = next((v for v in fall if pre.endswith(v)), "")
+        text = verb + text if verb else text
+    return Figure(rid, ind_id, measure if measure != "level_change" else "level", kind, year, value, text, unit=q.unit,
+                  qualifier=q.qualifier, high=q.high, scope=scope, start=offset, end=offset + len(sent),
+                  section=section, term=term)
+
+
+def _dedupe(figs: list[Figure]) -> list[Figure]:
+    seen, out = set(), []
+    for f in figs:
+        k = (f.indicator, f.measure, f.kind, f.year, f.scope, f.value, f.start)
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
+
+
+def best(figs: list[Figure]) -> list[Figure]:
+    """One figure per (indicator, measure, kind, year, scope): the first stated, preferring
+    a sentence that states several indicators (the headline targets or results)."""
+    density: dict[int, int] = {}
+    for f in figs:
+        density[f.start] = density.get(f.start, 0) + 1
+    chosen: dict[tuple, Figure] = {}
+    for f in figs:
+        k = (f.indicator, f.measure, f.kind, f.year, f.scope)
+        cur = chosen.get(k)
+        if cur is None or density[f.start] > density[cur.start] + 1:
+            chosen[k] = f
+    return list(chosen.values())

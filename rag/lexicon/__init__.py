@@ -1,0 +1,166 @@
+"""Domain knowledge as data: the ``*.toml`` files beside this module, loaded once.
+
+Each file says where its entries come from. Code asks the :class:`Lexicon`; no module of
+``rag`` keeps its own list of indicators, cue words, units, heading styles or places.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    terms: tuple[str, ...]  # how report text names it
+    ask: tuple[str, ...] = ()  # further names used in questions only
+    english: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ("growth", "level")
+    default: str = "growth"
+    unit: str = ""
+    covers: tuple[str, ...] = ()  # a shared form stating several indicators at once
+    broader: str = ""  # nearest neighbour whose figure does NOT answer for this one
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An indicator named in a text: ``text[start:end] == term``."""
+
+    indicator: str
+    start: int
+    end: int
+    term: str
+
+
+def _load(name: str) -> dict:
+    return tomllib.loads((HERE / name).read_text(encoding="utf-8"))
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    indicators: tuple[Indicator, ...]
+    units: dict[str, str]
+    scales: dict[str, float]
+    qualifiers_before: dict[str, str]
+    qualifiers_after: dict[str, str]
+    range_joiners: tuple[str, ...]
+    verbs: dict[str, tuple[str, ...]]
+    cues: dict
+    headings: dict
+    boilerplate: dict
+    regions: dict
+    meta: dict
+    _text_re: re.Pattern = field(repr=False, compare=False, default=None)
+    _ask_re: re.Pattern = field(repr=False, compare=False, default=None)
+    _term_owner: dict = field(repr=False, compare=False, default_factory=dict)
+    _ask_owner: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, Indicator]:
+        return {i.id: i for i in self.indicators}
+
+    # --- indicators ------------------------------------------------------------------
+    def mentions(self, text: str) -> list[Mention]:
+        """Indicators named in report text, leftmost-longest: "进出口" is not "出口"."""
+        return [
+            Mention(self._term_owner[m.group(0).lower()], m.start(), m.end(), m.group(0))
+            for m in self._text_re.finditer(text)
+        ]
+
+    def asked(self, question: str) -> list[Mention]:
+        """Indicators a question names (report terms, question-only names, English)."""
+        return [
+            Mention(self._ask_owner[m.group(1).lower()], m.start(1), m.end(1), m.group(1))
+            for m in self._ask_re.finditer(question)
+        ]
+
+    def names_of(self, indicator_id: str) -> tuple[str, ...]:
+        """Every Chinese name of an indicator: its statistical name first, then longest first."""
+        i = self.by_id[indicator_id]
+        rest = sorted((set(i.terms) | {t for t in i.ask if not t.isascii()}) - {i.name}, key=len, reverse=True)
+        return (i.name, *rest)
+
+    def search_names(self, indicator_id: str) -> tuple[str, ...]:
+        """The names a search should use: the statistical name and the shortest Chinese
+        report term of three or more characters ("生产总值" for 全市/全省/地区生产总值)."""
+        i = self.by_id[indicator_id]
+        cjk = [t for t in i.terms if not t.isascii() and len(t) >= 3]
+        short = min(cjk, key=len) if cjk else ""
+        return tuple(dict.fromkeys(x for x in (i.name, short) if x))
+
+    def cue(self, group: str, key: str) -> tuple[str, ...]:
+        return tuple(self.cues.get(group, {}).get(key, ()))
+
+
+def _build() -> Lexicon:
+    ind = _load("indicators.toml")["indicator"]
+    indicators = tuple(
+        Indicator(
+            id=r["id"], name=r["name"], terms=tuple(r["terms"]), ask=tuple(r.get("ask", ())),
+            english=tuple(e.lower() for e in r.get("english", ())), measures=tuple(r.get("measures", ("growth", "level"))),
+            default=r.get("default", "growth"), unit=r.get("unit", ""), covers=tuple(r.get("covers", ())),
+            broader=r.get("broader", ""),
+        )
+        for r in ind
+    )
+    term_owner: dict[str, str] = {}
+    ask_owner: dict[str, str] = {}
+    for i in indicators:
+        for t in i.terms:
+            term_owner.setdefault(t.lower(), i.id)
+            ask_owner.setdefault(t.lower(), i.id)
+    for i in indicators:
+        for t in list(i.ask) + list(i.english):
+            ask_owner.setdefault(t.lower(), i.id)
+    text_re = re.compile(_alternation(list(term_owner)), re.I)
+    # English names only on word boundaries; Chinese anywhere
+    alts = sorted(ask_owner, key=len, reverse=True)
+    parts = [(rf"(?<![a-z]){re.escape(a)}(?![a-z])" if a.isascii() and a[:1].isalpha() else re.escape(a)) for a in alts]
+    ask_re = re.compile("(" + "|".join(parts) + ")", re.I)
+    units = _load("units.toml")
+    return Lexicon(
+        indicators=indicators,
+        units=dict(units["units"]),
+        scales={k: float(v) for k, v in units["scales"].items()},
+        qualifiers_before=dict(units["qualifiers"]["before"]),
+        qualifiers_after=dict(units["qualifiers"]["after"]),
+        range_joiners=tuple(units["ranges"]["joiners"]),
+        verbs={k: tuple(v) for k, v in units["verbs"].items()},
+        cues=_load("cues.toml"),
+        headings=_load("headings.toml"),
+        boilerplate=_load("boilerplate.toml"),
+        regions=_load("regions.toml"),
+        meta=_load("meta.toml"),
+        _text_re=text_re,
+        _ask_re=ask_re,
+        _term_owner=term_owner,
+        _ask_owner=ask_owner,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The project's lexicon, loaded once per process."""
+    return _build()
+
+
+@functools.lru_cache(maxsize=1)
+def version() -> str:
+    """A fingerprint of the data files: the index re-reads reports when it changes."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for p in sorted(HERE.glob("*.toml")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:10]

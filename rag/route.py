@@ -1,0 +1,109 @@
+"""Report choice, decided once: which indexed reports may answer each part of a question.
+
+A question that names a region is answered only from that region's own reports — never
+from a report of the province containing it, nor of a city inside it. A year's target
+comes from the report that plans that year, a year's result from the report that reviews
+it (usually the next year's). A question naming two regions or two years becomes one
+route per region/year, each answered and cited on its own. When no indexed report covers
+a route, it carries a problem that says which regions and years are indexed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .query import Query, region_label
+from .types import Report
+
+MAX_ROUTES = 12
+
+
+@dataclass(frozen=True)
+class Route:
+    region: str = ""  # region key ("" = any)
+    year: int = 0  # 0 = the reports' own year
+    time: str = ""  # target | result | ""
+    reports: tuple[str, ...] = ()  # report keys, best first
+    problem: str = ""
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return (region_label(self.region) if self.region else "") + (f"{self.year}年" if self.year else "")
+
+
+def coverage(reports: list[Report], region: str = "") -> str:
+    """"上海市 2025年报告(回顾2024/计划2025); …" — what is indexed, for refusals."""
+    pool = [r for r in reports if not region or r.region_key == region]
+    rows = []
+    for r in sorted(pool, key=lambda r: (r.region, r.year))[:12]:
+        rev = ",".join(map(str, r.review_years)) or "—"
+        plan = ",".join(map(str, r.plan_years)) or "—"
+        rows.append(f"{r.region or r.file} {r.year}年报告(回顾{rev}/计划{plan})")
+    more = f" 等{len(pool)}份" if len(pool) > 12 else ""
+    return "；".join(rows) + more
+
+
+def indexed_regions(reports: list[Report]) -> str:
+    names = sorted({r.region for r in reports if r.region})
+    return "、".join(names[:20]) + (f" 等{len(names)}个地区" if len(names) > 20 else "")
+
+
+def _covers(r: Report, year: int, time: str) -> bool:
+    if time == "target":
+        return year in r.plan_years
+    if time == "result":
+        return year in r.review_years
+    return year in r.plan_years or year in r.review_years or year == r.year
+
+
+def _one(region: str, year: int, q: Query, reports: list[Report]) -> Route:
+    pool = [r for r in reports if not region or r.region_key == region]
+    if region and not pool:
+        name = region_label(region)
+        return Route(region, year, q.time, problem=f"没有{name}的报告 (no report for {name} is indexed; indexed: "
+                                                   f"{indexed_regions(reports) or 'none'})")
+    time = q.time
+    if year:
+        ok = [r for r in pool if _covers(r, year, time)]
+        if not time and ok:
+            plans = any(year in r.plan_years for r in ok)
+            reviews = any(year in r.review_years for r in ok)
+            time = "target" if plans and not reviews else ("result" if reviews and not plans else "")
+        if not ok:
+            what = {"target": "目标", "result": "实际结果"}.get(time, "信息")
+            where = region_label(region) if region else ""
+            return Route(region, year, time, problem=f"报告中没有{where}{year}年的{what} (no indexed report covers it; "
+                                                     f"indexed: {coverage(reports, region) or 'none'})")
+        pool = ok
+    elif q.relative == "last" or time == "result":
+        pool = [r for r in pool if r.review_years] or pool
+    elif q.relative in ("this", "next") or time == "target":
+        pool = [r for r in pool if r.plan_years] or pool
+    pool = sorted(pool, key=lambda r: (-r.year, r.kind != "report"))
+    return Route(region, year, time, tuple(r.key for r in pool))
+
+
+def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route]:
+    """The routes of a question. ``only``: a report key the user restricted the question to."""
+    if only:
+        reports = [r for r in reports if r.key == only]
+    regions = q.regions or ("",)
+    years = q.years or (0,)
+    if len(regions) > 1 and len(regions) == len(years):
+        pairs = list(zip(regions, years))  # "慈溪2020年和宁波2022年…": pairwise
+    else:
+        pairs = [(g, y) for g in regions for y in years]
+    routes = [_one(g, y, q, reports) for g, y in pairs[:MAX_ROUTES]]
+    if only and all(r.problem for r in routes) and reports:
+        routes = [Route(rt.region, rt.year, rt.time, problem=f"所选报告与问题中的地区/年份不符 ({rt.problem})") for rt in routes]
+    return routes
+
+
+def own_year(q: Query, region: str, reports: list[Report]) -> int:
+    """For "那慈溪呢?" after a 2020 target: the year the region's report plans (or reviews)."""
+    pool = [r for r in reports if r.region_key == region]
+    if q.time == "result":
+        ys = sorted({max(r.review_years) for r in pool if r.review_years}, reverse=True)
+    else:
+        ys = sorted({min(r.plan_years) for r in pool if r.plan_years}, reverse=True)
+    return ys[0] if ys else 0

@@ -1,0 +1,171 @@
+"""The cross-report indicator table: rows are reports, columns indicators, each cell the
+figure a report states (found at index time by ``facts``) with its citation. It answers
+comparison and ranking questions ("哪些省份2025年地区生产总值增长目标在5.5%以上?",
+"上海和重庆的增长目标分别是多少?", "Which region set the highest growth target?") and
+pairs a year's target with the result the next year's report gives (met / missed).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from .corpus import Corpus
+from .facts import best as best_figures
+from .lexicon import lexicon
+from .query import Query
+from .types import Figure, Report
+
+CORE = ("gdp", "cpi", "unemployment", "fiscal_revenue", "income")
+LEVEL_WORDS = {"省": "province", "自治区": "province", "直辖市": "province", "地区": "", "城市": "prefecture",
+               "市": "prefecture", "区": "county", "县": "county"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    report: Report
+    indicator: str
+    kind: str
+    figure: Figure | None  # None: the report does not state it
+
+
+def _pick(figs: list[Figure], measure: str) -> Figure | None:
+    if not figs:
+        return None
+    ranked = sorted(figs, key=lambda f: (f.scope != "", f.measure != measure, f.measure == "qualitative", f.start))
+    return ranked[0]
+
+
+def cells(corpus: Corpus, indicators=None, kind: str = "target", year: int = 0, regions=None, level: str = "",
+          measure: str = "") -> list[Cell]:
+    """One cell per (report, indicator): the report's figure for its plan year (targets) or
+    its reviewed year (results)."""
+    lex = lexicon()
+    indicators = list(indicators or CORE)
+    out = []
+    for r in corpus.reports:
+        if regions and r.region_key not in regions:
+            continue
+        if level and r.level != level:
+            continue
+        y = year or (min(r.plan_years, default=0) if kind == "target" else max(r.review_years, default=0))
+        if not y or (kind == "target" and y not in r.plan_years) or (kind == "result" and y not in r.review_years):
+            continue
+        figs = best_figures(corpus.figures(r.key))
+        for ind in indicators:
+            m = measure or lex.by_id[ind].default
+            got = [f for f in figs if f.indicator == ind and f.kind == kind and f.year == y]
+            out.append(Cell(r, ind, kind, _pick(got, m)))
+    return out
+
+
+def value_of(c: Cell) -> float | None:
+    return c.figure.value if c.figure and c.figure.measure != "qualitative" else None
+
+
+def _threshold(low: str) -> tuple[str, float] | None:
+    m = re.search(r"([\d.]+)\s*%?\s*(以上|及以上|以下|及以下|以内)|(高于|超过|不低于|低于|不高于|above|below|over|under|at least|more than|less than)\s*([\d.]+)", low)
+    if not m:
+        return None
+    if m.group(1):
+        op = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}[m.group(2)]
+        return op, float(m.group(1))
+    op = {"高于": ">", "超过": ">", "above": ">", "over": ">", "more than": ">", "不低于": ">=", "at least": ">=",
+          "低于": "<", "below": "<", "under": "<", "less than": "<", "不高于": "<="}[m.group(3)]
+    return op, float(m.group(4))
+
+
+def _cmp(v: float, op: str, x: float) -> bool:
+    return {">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x}[op]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    kind: str  # threshold | max | min | list
+    hits: list[Cell]  # the cells that answer (each cited)
+    others: list[Cell]  # the rest of the compared reports, named without figures
+    verdict: str  # one line ("" for a plain list)
+
+
+def _unit(c: Cell) -> str:
+    return "%" if c.figure and c.figure.unit in ("%", "％") else ""
+
+
+def comparison(q: Query, corpus: Corpus) -> Comparison:
+    """The cells that answer a comparison question, and a one-line verdict."""
+    lex = lexicon()
+    low = q.text.lower()
+    ind = q.parts[0].indicator if q.parts else "gdp"
+    measure = q.parts[0].measure if q.parts else ""
+    kind = q.time or "target"
+    year = q.years[0] if q.years else 0
+    level = next((v for k, v in LEVEL_WORDS.items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
+    if re.search(r"provinces?", low):
+        level = "province"
+    rows = cells(corpus, [ind], kind, year, set(q.regions) if q.regions else None, level, measure)
+    stated = [c for c in rows if value_of(c) is not None]
+    name = lex.by_id[ind].name
+    what = "目标" if kind == "target" else "实际"
+    th = _threshold(low)
+    if th and len(q.regions) < 2:
+        op, x = th
+        hits = [c for c in stated if _cmp(value_of(c), op, x)]
+        unit = "%" if "%" in low or "％" in low or "percent" in low else ""
+        sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
+        verdict = (f"{'、'.join(c.report.region for c in hits)}的{name}{what}{sign}{x:g}{unit}" if hits
+                   else f"没有地区的{name}{what}{sign}{x:g}{unit}")
+        return Comparison("threshold", hits, [c for c in rows if c not in hits], verdict)
+    for kind_, pattern, pick in (("max", r"最高|最快|最大|highest|fastest|largest|更高|哪个高|谁高|higher|更快", max),
+                                 ("min", r"最低|最慢|最小|lowest|slowest|smallest|更低|哪个低|lower|更慢", min)):
+        if re.search(pattern, low) and stated:
+            best = pick(value_of(c) for c in stated)
+            hits = [c for c in stated if value_of(c) == best]
+            word = "最高" if kind_ == "max" else "最低"
+            return Comparison(kind_, hits, [c for c in rows if c not in hits],
+                              f"{'、'.join(c.report.region for c in hits)}{word}（{hits[0].figure.text}）")
+    return Comparison("list", stated, [c for c in rows if c.figure is None], "")
+
+
+def target_vs_result(corpus: Corpus, region: str, year: int, ind: str) -> tuple[Cell | None, Cell | None]:
+    """A year's target (from the report planning it) and result (from the report reviewing it)."""
+    t = [c for c in cells(corpus, [ind], "target", year, {region}) if c.figure]
+    r = [c for c in cells(corpus, [ind], "result", year, {region}) if c.figure]
+    return (t[0] if t else None), (r[0] if r else None)
+
+
+def met(target: Figure, result: Figure) -> str:
+    if target.value is None or result.value is None:
+        return "无法比较"
+    low = target.value
+    if target.qualifier in ("max",):
+        return "完成" if result.value <= target.value else "未完成"
+    if target.qualifier == "approx":
+        low = target.value - 0.5 if target.measure in ("growth", "rate") else target.value * 0.95
+    return "完成" if result.value >= low else "未完成"
+
+
+# --- output ------------------------------------------------------------------------------
+def rows_for(corpus: Corpus, indicators=None, kind: str = "target", year: int = 0, regions=None) -> list[dict]:
+    lex = lexicon()
+    by_report: dict[str, dict] = {}
+    for c in cells(corpus, indicators, kind, year, regions):
+        row = by_report.setdefault(c.report.key, {"region": c.report.region, "level": c.report.level,
+                                                  "year": c.report.year, "report": c.report.id, "file": c.report.file})
+        f = c.figure
+        name = lex.by_id[c.indicator].name
+        row[name] = f.text if f else "not stated"
+        row[f"{name} · source"] = f"{c.report.file}:{f.start}-{f.end}" if f else ""
+    return list(by_report.values())
+
+
+def to_csv(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
