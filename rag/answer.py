@@ -23,6 +23,7 @@ from .lexicon import lexicon
 from .query import Query, analyze
 from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
+from .support import names_indicator
 from .table import comparison
 from .types import Answer, Citation, Span
 
@@ -107,7 +108,7 @@ class Answerer:
         draft = Draft(long=q.intent in ("summary", "list"))
         problems = [r.problem for r in routes if r.problem]
         live = [r for r in routes if not r.problem]
-        if q.intent == "compare" and not q.regions and live:
+        if q.intent == "compare" and live and (not q.regions or len(q.regions) > 1):
             return self._compare(q, live, k)
         qvec = self.retriever.embedder.embed_query(q.search_text or q.text) if live else None
         results: list[Result] = []
@@ -117,7 +118,9 @@ class Answerer:
             draft.pieces += self._pieces(q, route, res, draft)
         spans = sorted((s for r in results for s in r.spans()), key=lambda s: -s.score) if len(results) > 1 else \
             (results[0].spans() if results else [])
-        draft.retrieved = _dedupe(spans)[: max(k, 5)]
+        # the passages given to the answer step: what it cites first, then what retrieval found
+        cited = [self._span(p) for p in draft.pieces]
+        draft.retrieved = _dedupe(cited + spans)[: max(k, 5, len(cited))]
         if not draft.pieces:
             why = problems + draft.missing or ["没有足够相关的段落 (no passage states it)"]
             return self._refuse(q, why, draft.retrieved)
@@ -129,34 +132,47 @@ class Answerer:
             p = speaker_piece(q, route, self.corpus)
             return [p] if p else []
         if q.intent == "summary":
-            if is_headline_summary(q) and not q.topic[:1] or (is_headline_summary(q) and q.parts):
-                p = headline(self.corpus, route, route.time or "target")
+            if is_headline_summary(q):
+                p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"))
                 if p:
                     return [p]
             got = section_pieces(q, route, self.corpus, w)
+            if got:
+                return got
+        if q.intent == "list" and q.topic:
+            got = section_pieces(q, route, self.corpus, w, min_match=0.8)
             if got:
                 return got
             p = headline(self.corpus, route, route.time) if route.time and is_headline_summary(q) else None
             return [p] if p else ([sp] if (sp := sentence_piece(q, route, res, self.corpus, w)) else [])
         if q.parts and q.intent in ("figure", "count", "compare", "yesno", "other", "list"):
             out = []
-            for part in q.parts:
+            asked = [(part, sc) for part in q.parts for sc in (q.scopes or (None,))]
+            for part, scope in asked:
                 p = None
-                if part.indicator and q.intent != "list":
-                    p = figure_from_facts(self.corpus, route, part) if q.intent != "yesno" else None
-                    p = p or figure_from_sentences(q, route, part, res, self.corpus, w)
+                if part.indicator and q.intent not in ("list", "yesno"):
+                    p = figure_from_facts(self.corpus, route, part, q.period, scope) if q.intent != "yesno" else None
+                    p = p or figure_from_sentences(q, route, part, res, self.corpus, w, scope)
                 if p is None and q.intent in ("yesno", "other", "list"):
-                    p = sentence_piece(q, route, res, self.corpus, w)
+                    p = sentence_piece(q, route, res, self.corpus, w,
+                                       need=(lambda t, part=part: names_indicator(part, t)) if part.indicator else None)
                 if p is None:
                     name = lexicon().by_id[part.indicator].name if part.indicator else part.label
                     draft.missing.append(f"{route.label}{name}：报告中未找到 (not stated)")
                 elif not any(x.start == p.start and x.key == p.key and x.text == p.text for x in out):
-                    out.append(replace(p, label=(p.label + (_part_label(part) if len(q.parts) > 1 else ""))))
+                    label = p.label + (_part_label(part) if len(q.parts) > 1 else "") + (scope or ("全口径" if q.scopes else ""))
+                    out.append(replace(p, label=label))
             return out
         p = sentence_piece(q, route, res, self.corpus, w)
         if p is None:
             draft.missing.append(f"{route.label}：未找到支持的句子 (no sentence supports an answer)")
         return [p] if p else []
+
+    def _span(self, p: Piece) -> Span:
+        r = self.corpus.by_key[p.key]
+        text = self.corpus.text(p.key)
+        return Span(r.file, r.id, p.section or _section(self.corpus, p.key, p.start), p.start, p.end, text[p.start:p.end],
+                    1.0, self.corpus.page_at(p.key, p.start))
 
     def _render(self, q: Query, draft: Draft, problems: list[str], note: str, n_routes: int) -> Answer:
         citations: list[Citation] = []
@@ -170,8 +186,7 @@ class Answerer:
                                 p.start, p.end, text[p.start:p.end], self.corpus.page_at(p.key, p.start))
                 citations.append(same)
             label = p.label
-            if not label and not q.regions and len({x.report_id for x in self.corpus.reports}) > 1 and len(
-                    {self.corpus.by_key[x.key].region_key for x in self.corpus.reports}) > 1:
+            if not label and not q.regions and len({x.region_key for x in self.corpus.reports}) > 1:
                 label = f"{r.region}{r.year}年报告"
             lines.append(f"{label + '：' if label and (n_routes > 1 or len(draft.pieces) > 1 or not q.regions) else ''}{p.text} [{same.n}]")
         sep = "\n" if draft.long and len(lines) > 1 else "；"
@@ -186,6 +201,8 @@ class Answerer:
 
     def _compare(self, q: Query, routes: list[Route], k: int) -> Answer:
         cmp = comparison(q, self.corpus)
+        if cmp.kind == "missing":
+            return self._refuse(q, [cmp.verdict], [])
         if not cmp.hits and not cmp.verdict:
             return self._refuse(q, ["没有报告给出该指标 (no indexed report states it)"], [])
         citations, lines = [], []

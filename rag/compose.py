@@ -70,7 +70,10 @@ def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "")
             -density.get(f.start, 0), f.start)
 
 
-def figure_from_facts(corpus: Corpus, route: Route, part: Part) -> Piece | None:
+def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = False, scope: str | None = None) -> Piece | None:
+    """``scope``: "" the whole region, "市级" its own level; None: prefer the whole."""
+    if period:
+        return None  # the figures found at index time are one year's; a period question needs the text
     wanted = {part.indicator} | set(lexicon().by_id[part.indicator].covers)
     for key in route.reports:
         r = corpus.by_key[key]
@@ -83,6 +86,8 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part) -> Piece | None:
             figs = [f for f in figs if f.year == route.year]
         if part.measure:
             figs = [f for f in figs if f.measure == part.measure] or [f for f in figs if f.measure == "qualitative"]
+        if scope is not None:
+            figs = [f for f in figs if f.scope == scope]
         if not figs:
             continue
         density: dict[int, int] = {}
@@ -94,56 +99,91 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part) -> Piece | None:
         f = figs[0]
         text = corpus.text(key)
         sentence = text[f.start: f.end]
-        clause = clause_for(part, sentence) or f"{lexicon().by_id[f.indicator].name}{f.text}"
+        clause = clause_for(part, sentence, f.scope if scope is not None else None) or f"{lexicon().by_id[f.indicator].name}{f.text}"
         return Piece(route.label, one_line(clause), key, f.start, f.end, f.section)
     return None
 
 
-def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights) -> Piece | None:
+def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights,
+                          scope: str | None = None) -> Piece | None:
     for s in res.sentences[: weights.candidates]:
         r = corpus.by_key.get(s.key)
         if not supports(q, part, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
             continue
-        clause = clause_for(part, s.text) if stated(part, s.text) else ""
+        if scope is not None and part.indicator and not any(f.scope == scope for f in stated(part, s.text)):
+            continue
+        clause = clause_for(part, s.text, scope) if stated(part, s.text) else ""
         return Piece(route.label, one_line(clause or s.text)[: weights.max_answer_chars], s.key, s.start, s.end,
                      s.chunk.section)
     return None
 
 
-def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights) -> Piece | None:
-    """The best supported sentence, for names, lists, yes/no and the rest."""
+_ANNOUNCE = re.compile(r"(以下|如下|下列)[^。]{0,12}(方面|几点|工作|任务|措施|重点)?[。：:]?$|[：:]$")
+_ENUM = re.compile(r"^\s*(?:[一二三四五六七八九十]是|[一二三四五六七八九十]要|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第[一二三四五六七八九十]+[，,、])")
+
+
+def _announced(corpus: Corpus, key: str, a: int, b: int, limit: int = 600, enum_only: bool = False) -> int:
+    """A sentence that announces a list ("要重点把握以下几个方面。") runs on through the
+    items that follow it (一是…、二要…、（一）…); returns the new end."""
+    text = corpus.text(key)
+    end = b
+    for s, e in split_sentences(text, b, min(len(text), b + limit)):
+        if e - a > limit or (enum_only and not _ENUM.match(text[s:e])):
+            break
+        end = e
+    return end
+
+
+def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights, need=None) -> Piece | None:
+    """The best supported sentence, for names, lists, yes/no and the rest. ``need``: a
+    further test the sentence must pass (e.g. naming the asked indicator)."""
     for s in res.sentences[: weights.candidates]:
         r = corpus.by_key.get(s.key)
+        if need is not None and not need(s.text):
+            continue
         if supports(q, None, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
             text = one_line(s.text)
-            if q.intent == "list" and len(text) < 40:
-                # a list announced by a short sentence continues in the next one
-                nxt = next((t for t in res.sentences if t.key == s.key and t.start >= s.end and t.start - s.end <= 2), None)
-                if nxt is not None:
-                    return Piece(route.label, one_line(corpus.text(s.key)[s.start: nxt.end]), s.key, s.start, nxt.end,
-                                 s.chunk.section)
+            if q.intent in ("list", "summary"):
+                announce = bool(_ANNOUNCE.search(text))
+                end = _announced(corpus, s.key, s.start, s.end, enum_only=not announce)
+                if end > s.end:
+                    return Piece(route.label, one_line(corpus.text(s.key)[s.start: end]), s.key, s.start, end, s.chunk.section)
             return Piece(route.label, text, s.key, s.start, s.end, s.chunk.section)
     return None
 
 
+def _full_sentence(text: str, a: int, b: int) -> tuple[int, int]:
+    """[a, b) widened to the 。-sentence holding it ("；" does not end a headline)."""
+    lo = max(text.rfind(c, 0, a) for c in "。！？\n") + 1
+    hi = min([i for i in (text.find(c, b - 1) for c in "。！？\n") if i >= 0] or [len(text) - 1]) + 1
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    return lo, max(hi, b)
+
+
 def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
-    """The sentence stating the most figures of the asked kind: "主要预期目标是：…"."""
+    """The sentence stating the most (and most central) figures of the asked kind: "主要预期
+    目标是：…", "全年实现地区生产总值…；一般公共预算收入…"; with the sentences right after it
+    that carry more of them."""
+    lex = lexicon()
     for key in route.reports:
         figs = [f for f in corpus.figures(key) if f.kind == time and (not route.year or f.year == route.year)]
         if not figs:
             continue
-        density: dict[int, list[Figure]] = {}
-        for f in figs:
-            density.setdefault(f.start, []).append(f)
-        start = max(density, key=lambda s: (len({f.indicator for f in density[s]}), -s))
-        f = density[start][0]
         text = corpus.text(key)
-        a, b = f.start, f.end
-        # the headline often runs over the neighbouring sentences ("…增长5.5%左右。一产、二产…")
-        for nxt in split_sentences(text, b, min(len(text), b + 400))[:2]:
-            if any(g.start == nxt[0] for g in figs):
+        groups: dict[tuple[int, int], set] = {}
+        for f in figs:
+            groups.setdefault(_full_sentence(text, f.start, f.end), set()).add(f.indicator)
+
+        def weight(span) -> float:
+            return sum(3 if lex.by_id[i].headline else 1 for i in groups[span])
+
+        a, b = max(groups, key=lambda sp: (weight(sp), -sp[0]))
+        for nxt in sorted(groups):
+            if nxt[0] >= b and nxt[0] - b <= 2 and weight(nxt) >= 2 and nxt[1] - a <= 600:
                 b = nxt[1]
-        return Piece(route.label, one_line(text[a:b]), key, a, b, f.section)
+        sec = corpus.section_at(key, a)
+        return Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path) if sec else "")
     return None
 
 
@@ -164,7 +204,7 @@ def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
     return a, min(b, a + max(limit, b - a))
 
 
-def section_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]:
+def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:
     """A summary of the section the question names: its sub-heads (or lead sentences)."""
     topic = [t for t in q.topic if len(t) >= 2]
     want = {"target": "plan", "result": "review"}.get(route.time, "")
@@ -182,7 +222,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piec
             score -= 0.02 * (len(s.path) - 1)
             if score > best_score:
                 best, best_score = i, score
-        if best is None or best_score < 0.34:
+        if best is None or best_score < min_match:
             continue
         kids = _children(corpus, key, best) or []
         sec = secs[best]
@@ -223,6 +263,8 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
 
 
 def is_headline_summary(q: Query) -> bool:
-    """"概括…主要预期目标", "主要经济指标完成情况": a summary of figures, not of a section."""
-    return bool(re.search(r"指标|预期目标|主要目标|目标是什么|经济运行|主要数据|key (?:figures|indicators|targets)|main targets",
-                          q.text.lower())) or (bool(q.parts) and len(q.parts) >= 1)
+    """"概括…主要预期目标", "主要经济指标完成情况", "经济运行总体情况": a summary of figures,
+    not of a section."""
+    return bool(re.search(r"经济指标|主要指标|预期目标|主要目标|目标是什么|经济运行|主要数据|经济实力|经济发展情况|"
+                          r"key (?:figures|indicators|targets)|main (?:targets|figures|indicators)|economic performance",
+                          q.text.lower())) or bool(q.parts)

@@ -21,8 +21,11 @@ from .types import Document, Figure, Section
 
 _SCOPE = re.compile(r"(市级|区级|县级|省级|本级)(?:口径)?")  # a part of the region, not all of it
 _RESPECTIVELY = re.compile(r"分别")
+_FROM = re.compile(r"从\s*$|由\s*$")
+_TO = re.compile(r"^\s*(?:[^，,；;。]{0,6}?)(?:增加|提高|提升|增长|扩大|上升|下降|降低|减少|缩小|缩减)?(?:到|至)\s*$")
 _QUAL = re.compile(r"(?:增长|增速|增幅)?(?:与|和|同)(?:经济增长|经济发展|地区生产总值增长)(?:保持)?(?:基本)?同步|"
-                   r"高于(?:全国平均水平|经济增长速度|经济增速|城镇居民收入增速)|(?:保持|实现)(?:稳定|合理|正)增长|完成国家下达(?:的)?(?:目标)?(?:任务)?")
+                   r"高于(?:全国平均水平|经济增长速度|经济增速|城镇居民收入增速)|(?:保持|实现)(?:稳定|合理|正)增长|完成国家下达(?:的)?(?:目标)?(?:任务)?|"
+                   r"(?:与上年|同比|比上年)?基本持平|(?:与上年|同比)持平")
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,29 +38,78 @@ def _cues():
     return period, growth, fall, target_words
 
 
-def _measure(ind_id: str, between: str, q: Quantity) -> tuple[str, float | None] | None:
+def merge_shares(text: str, mentions: list) -> list[tuple]:
+    """(mention, forced measure) with "X占Y比重"/"X相当于Y的比例" read as one mention of
+    X's share (its share indicator, or X as a rate)."""
+    lex = lexicon()
+    between_re, after_re = re.compile(lex.share["between"]), re.compile(lex.share["after"])
+    out, i = [], 0
+    while i < len(mentions):
+        m = mentions[i]
+        if i + 1 < len(mentions) and between_re.match(text[m.end: mentions[i + 1].start]):
+            nxt = mentions[i + 1]
+            a = after_re.match(text[nxt.end:])
+            if a:
+                ind, measure = lex.share_of(m.indicator)
+                out.append((type(m)(ind, m.start, nxt.end + a.end(), text[m.start: nxt.end + a.end()]), measure))
+                i += 2
+                continue
+        out.append((m, ""))
+        i += 1
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _linking_words() -> re.Pattern:
+    """Words that may stand between an indicator and its figure: verbs, scopes, qualifiers,
+    years and figures, quotes and commas. Anything else there ("新增就业" + "大学生") names
+    another subject, and the figure is not the indicator's."""
+    lex = lexicon()
+    words = set(lex.verbs["growth"]) | set(lex.verbs["fall"]) | set(lex.verbs["level"])
+    words |= set(lex.qualifiers_before) | set(lex.qualifiers_after)
+    words |= {"全年", "全市", "全省", "全区", "全县", "市级", "区级", "县级", "省级", "本级", "口径", "预计", "初步核算",
+              "同比", "比上年", "较上年", "分别", "和", "与", "及", "的", "在", "有", "到", "至", "了", "从", "由", "总额", "总量",
+              "规模", "水平", "以上", "左右", "平均值", "平均", "累计", "年", "全口径", "可比价", "按可比价格计算", "按可比价计算",
+              "控制", "保持", "稳定", "实际", "目标", "预期", "力争", "年末", "末", "当年", "就", "也", "均", "再", "创", "历史", "新高",
+              "与上一年", "与上年", "基本持平", "持平", "基本"}
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:{alt}|[\d.,，、：:；“”\"（）()%％\s万亿千百十]|[0-9０-９]+)+")
+
+
+def _linked(between: str) -> bool:
+    rest = _linking_words().sub("", between)
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) <= 1
+
+
+def _measure(ind_id: str, between: str, q: Quantity, forced: str = "") -> tuple[str, float | None] | None:
     """What a figure is for the indicator, from the words between them."""
     ind = lexicon().by_id[ind_id]
+    if not _linked(between):
+        return None
+    if forced == "rate":
+        return ("rate", q.value) if q.kind in ("percent",) else None
     _, growth, fall, _ = _cues()
-    sign = 1.0
-    verb = next((v for v in fall if v in between), None)
-    if verb:
-        sign = -1.0
-    elif not any(v in between for v in growth):
-        verb = None
-    else:
-        verb = next(v for v in growth if v in between)
+    # "提高到3.2%", "增加到777亿元": a level reached, not a growth
+    reached = bool(re.search(r"(?:到|至|达到|为)\s*$", between))
+    verb = None if reached else next((v for v in fall if v in between), None)
+    sign = -1.0 if verb else 1.0
+    if verb is None and not reached:
+        verb = next((v for v in growth if v in between), None)
     if q.kind in ("percent", "points", "permille"):
+        if q.kind == "percent" and ind.default == "rate":
+            return "rate", q.value  # a rate indicator's percentage is its level
         if verb:
             return "growth", sign * q.value
         if "rate" in ind.measures:
             return "rate", q.value
         return None
+    if q.kind == "plain" and ind.unit == "ratio":
+        return "rate", q.value  # "城乡居民收入比缩小到1.64"
     if q.kind in ("times", "year", "plain"):
         return None
     if "level" in ind.measures and not verb:
         return "level", q.value
-    if "level" in ind.measures and verb and q.kind not in ("percent",):
+    if "level" in ind.measures and verb:
         return "level_change", sign * q.value
     return None
 
@@ -73,12 +125,19 @@ def _sentence_kind(sentence: str, section: Section, report) -> str:
     return "result" if report.kind == "article" else ""
 
 
-def _figure_year(sentence: str, kind: str, report) -> int | None:
-    """The one year a figure is for; None for a multi-year figure."""
+def _figure_year(sentence: str, kind: str, report, section: str = "") -> int | None:
+    """The one year a figure is for; None for a multi-year figure (年均, 累计, 五年, 近三年
+    in the sentence). In a part about a period (这五年…, “十四五”时期…) a level reached is
+    the period's end: the last reviewed year, or the last planned year for targets."""
     period = _cues()[0]
-    if any(w in sentence for w in period):
-        return None
+    pc = lexicon().cues["period"]
     named = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", sentence)]
+    if not named and (any(w in sentence for w in period) or any(re.search(p, sentence) for p in pc["patterns"])):
+        return None
+    if not named and any(w in section for w in period):
+        if kind == "target":
+            return max(report.plan_years) if report.plan_years else report.year
+        return max(report.review_years) if report.review_years else report.year - 1
     if kind == "target":
         plan = min(report.plan_years) if report.plan_years else report.year
         others = [y for y in named if y != plan]
@@ -108,7 +167,7 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
                 kind = _sentence_kind(sent, sec, doc.report)
                 if not kind:
                     continue
-                year = _figure_year(sent, kind, doc.report)
+                year = _figure_year(sent, kind, doc.report, " ".join(sec.path))
                 if year is None:
                     continue
                 out += _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
@@ -116,9 +175,11 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
 
 
 def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, section: str, lex) -> list[Figure]:
-    mentions = lex.mentions(sent)
-    if not mentions:
+    merged = merge_shares(sent, lex.mentions(sent))
+    if not merged:
         return []
+    mentions = [m for m, _ in merged]
+    forced = {id(m): f for m, f in merged}
     qs = [q for q in quantities(sent) if q.kind != "year"]
     out: list[Figure] = []
     i = 0
@@ -134,6 +195,9 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
         clause_end = re.search(r"[；;。]", sent[group[-1].end:stop])
         stop = group[-1].end + clause_end.start() if clause_end else stop
         seg_qs = [q for q in qs if group[-1].end <= q.start < stop]
+        # "从524亿元增加到777亿元": the first figure is where it started, not the result
+        seg_qs = [q for q in seg_qs if not _FROM.search(sent[max(group[-1].end, q.start - 2): q.start])
+                  or not any(_TO.match(sent[q.end: q2.start]) for q2 in seg_qs if q2.start > q.end)]
         targets: list[str] = []
         for g in group:
             ind = lex.by_id[g.indicator]
@@ -153,16 +217,27 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
         else:
             ind_id = targets[0]
             last_end = group[-1].end
-            taken_measures: set[str] = set()
+            taken: set[tuple[str, str]] = set()
+            level_scopes: list[str] = []  # "全市X、市级Y，分别增长a和b": a, b follow X, Y's scopes
+            handed = 0
             for q in seg_qs:
-                between = sent[last_end: q.start]
-                mv = _measure(ind_id, between if not taken_measures else sent[group[-1].end: q.start], q)
-                if mv is None or mv[0] in taken_measures:
+                mv = _measure(ind_id, sent[last_end: q.start], q, forced.get(id(m), ""))
+                if mv is None:
                     continue
-                taken_measures.add(mv[0])
-                out.append(_fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, m.term))
+                f = _fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, m.term)
+                if f.measure == "level":
+                    level_scopes.append(f.scope)
+                elif len(set(level_scopes)) > 1 and "分别" in sent[group[-1].end: q.start] and handed < len(level_scopes):
+                    from dataclasses import replace as _replace
+
+                    f = _replace(f, scope=level_scopes[handed])
+                    handed += 1
+                if (f.measure, f.scope) in taken:
+                    continue
+                taken.add((f.measure, f.scope))
+                out.append(f)
                 last_end = q.end
-            if not seg_qs and kind == "target":
+            if not seg_qs:
                 qm = _QUAL.search(sent[group[-1].end:stop])
                 if qm and qm.start() < 12:
                     for t in targets:
@@ -179,6 +254,10 @@ def sentence_figures(sentence: str) -> list[Figure]:
 
 def _fig(rid, ind_id, mv, kind, year, q: Quantity, sent, offset, section, scope, term) -> Figure:
     measure, value = mv
+    # a scope word right before the figure ("全市2008.3亿元、市级1328.3亿元") is the figure's own
+    near = re.search(r"(全[省市区县]|[省市区县]级|本级)(?:口径)?[^，,；;、\d]{0,4}$", sent[max(0, q.start - 8): q.start])
+    if near:
+        scope = "" if near.group(1).startswith("全") else near.group(1)
     _, _, fall, _ = _cues()
     text = q.text
     if value is not None and value < 0:

@@ -124,26 +124,35 @@ class Gazetteer:
         return [self.regions[k] for k in self.aliases.get(name, ())]
 
     def find(self, text: str, extra: dict[str, tuple[str, ...]] | None = None, safe_only: bool = True) -> list[Hit]:
-        """Regions named in ``text``, leftmost-longest. ``extra`` maps further aliases
-        (a corpus's own) to keys; those are always trusted."""
-        out: list[Hit] = []
-        i, n = 0, len(text)
+        """Regions named in ``text``. ``extra`` maps further aliases (a corpus's own) to
+        keys; those are always trusted. Overlapping names are settled in favour of the
+        corpus's own names, then higher levels, then longer names ("重庆和安徽" is 重庆 + 安徽,
+        not 重庆 + 和安县)."""
         extra = extra or {}
-        while i < n:
+        cands: list[tuple[tuple, int, int, str]] = []
+        n = len(text)
+        for i in range(n):
             best = None
             for a in self._first.get(text[i], ()):
                 if text.startswith(a, i) and (not safe_only or a in self.safe):
                     best = a
                     break
-            for a, keys in extra.items():
+            for a in extra:
                 if a and text.startswith(a, i) and (best is None or len(a) > len(best)):
                     best = a
             if best is None:
-                i += 1
                 continue
-            keys = tuple(dict.fromkeys(tuple(extra.get(best, ())) + self.aliases.get(best, ())))
-            out.append(Hit(i, i + len(best), best, keys))
-            i += len(best)
+            keys = tuple(extra.get(best, ())) + self.aliases.get(best, ())
+            top = min((LEVEL_ORDER.get(self.regions[k].level, 3) for k in keys if k in self.regions), default=3)
+            cands.append(((best in extra, -top, len(best), -i), i, i + len(best), best))
+        chosen: list[tuple[int, int, str]] = []
+        for _, s, e, a in sorted(cands, reverse=True):
+            if all(e <= cs or s >= ce for cs, ce, _ in chosen):
+                chosen.append((s, e, a))
+        out = []
+        for s, e, a in sorted(chosen):
+            keys = tuple(dict.fromkeys(tuple(extra.get(a, ())) + self.aliases.get(a, ())))
+            out.append(Hit(s, e, a, keys))
         return out
 
     def find_english(self, text: str) -> list[Hit]:
@@ -237,6 +246,10 @@ def gazetteer() -> Gazetteer:
     for alias in nat["aliases"]:
         aliases.setdefault(alias, []).append(NATIONAL_KEY)
         safe.add(alias)
+    for alias, name in rules.get("nicknames", {}).items():
+        if name in regions:
+            aliases.setdefault(alias, []).append(name)
+            safe.add(alias)
     # one-character 简称 are only trusted by the question analysis in its own context
     first: dict[str, list[str]] = {}
     for a in sorted(aliases, key=len, reverse=True):

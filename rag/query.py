@@ -40,8 +40,11 @@ class Query:
     region_names: tuple[str, ...] = ()  # as the question writes them
     unknown_places: tuple[str, ...] = ()  # places named that no report and no region list knows
     years: tuple[int, ...] = ()
+    report_year: int = 0  # "2025年政府工作报告": the report asked about, not a data year
+    scopes: tuple[str, ...] = ()  # 全市 / 市级 … when the question asks for several scopes
     relative: str = ""  # this | last | next (a relative year word, resolved per report)
     terms: tuple[str, ...] = ()  # key terms a supporting sentence should hold
+    content: str = ""  # the question without places, years and question words: what a sentence should echo
     topic: tuple[str, ...] = ()  # for summary questions: the words naming the part asked about
     period: bool = False  # asks about a multi-year figure (五年, 累计, 年均…)
     search_text: str = ""  # what retrieval embeds and tokenises
@@ -69,11 +72,15 @@ def normalize(text: str) -> str:
 def _has(low: str, words, english: bool = False) -> bool:
     for w in words:
         if w.isascii() and w[:1].isalpha():
-            if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low):
+            if re.search(rf"(?<![a-z]){re.escape(w)}(?:s|es)?(?![a-z])", low):
                 return True
         elif w in low:
             return True
     return False
+
+
+def _match(low: str, patterns) -> bool:
+    return any(re.search(p, low) for p in patterns)
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,6 +93,8 @@ def _time(low: str, english: bool) -> str:
     t = _has(low, i["target"]) or (english and _has(low, i["target_en"]))
     r = _has(low, i["result"]) or (english and _has(low, i["result_en"]))
     if t and r:
+        if re.search(r"目标(?:是|为|定为|定在)?(?:多少|什么)|targets? (?:was|were|is)", low):
+            return "target"  # "增长目标是多少？实际…": the target figure is what is asked
         # "完成了…目标吗", "did it meet its target": the outcome against a target
         if re.search(r"完成|实现了|达到了|达成|\bmet\b|\bmeet\b|\bachiev", low):
             return "result"
@@ -107,6 +116,8 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "compare"
     if _has(low, i["summary"]) or (english and _has(low, i["summary_en"])):
         return "summary"
+    if not n_parts and (_has(low, i["summary_weak"]) or (english and _has(low, i["summary_weak_en"]))):
+        return "summary"
     if _has(low, i["count"]) or (english and _has(low, i["count_en"])):
         return "count"
     yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", low) is not None)
@@ -114,7 +125,7 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     is_figure = _has(low, figure_words["zh"]) or (english and _has(low, figure_words["en"]))
     if yesno and not re.search(r"多少|几|how much|how many|what", low):
         return "yesno"
-    if _has(low, i["list"]) or (english and _has(low, i["list_en"])):
+    if _has(low, i["list"]) or _match(low, i["list_patterns"]) or (english and _has(low, i["list_en"])):
         return "list" if not (is_figure and n_parts) else "figure"
     if is_figure or n_parts:
         return "figure"
@@ -149,8 +160,16 @@ def _blank(low: str, hits) -> str:
 
 
 def _parts(q: str, low: str, english: bool) -> list[Part]:
+    from .facts import merge_shares
+
     lex = lexicon()
-    hits = lex.asked(low)
+    merged = merge_shares(low, lex.asked(low))
+    # generic words ("增长目标") name the headline indicator only when nothing else is named
+    generic = {t.lower() for t in lex.fallback_terms}
+    if any(m.term.lower() not in generic for m, _ in merged):
+        merged = [(m, f) for m, f in merged if m.term.lower() not in generic]
+    hits = [m for m, _ in merged]
+    forced = {id(m): f for m, f in merged}
     blank = _blank(low, hits)
     seen: dict[str, Part] = {}
     order: list[str] = []
@@ -159,13 +178,15 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
             continue
         nxt = hits[i + 1].start if i + 1 < len(hits) else len(low)
         around = blank[h.start: nxt] if len(hits) > 1 else blank
-        seen[h.indicator] = Part(h.indicator, _measure(around, h.indicator, english), h.term)
+        seen[h.indicator] = Part(h.indicator, forced.get(id(h)) or _measure(around, h.indicator, english), h.term)
         order.append(h.indicator)
     parts = [seen[i] for i in order]
     # a shared form asked with one of its parts named is that part; the specific wins over
     # the general ("城镇居民人均可支配收入" is not any 居民收入)
     ids = {p.indicator for p in parts}
     parts = [p for p in parts if not any(p.indicator in lex.by_id[o].covers for o in ids if o != p.indicator)]
+    # a shared form asked ("城镇和农村居民收入各增长多少") is each of its parts
+    parts = [replace(p, indicator=c) for p in parts for c in (lex.by_id[p.indicator].covers or (p.indicator,))]
     # "规模和增速分别是多少": one indicator, both measures
     m = _cues()["measure"]
     if len(parts) == 1 and (_has(blank, m["growth"]) or (english and _has(blank, m["growth_en"]))) and (
@@ -209,6 +230,10 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
         if not any(s <= m.start() < e for s, e, _, _ in out):
             key = abbr[m.group(1)]
             out.append((m.start(), m.end(), m.group(1), (key,)))
+    nat = lexicon().regions["national"]
+    for m in re.finditer(rf"({'|'.join(map(re.escape, nat.get('subject_aliases', [])))})(?=\s*(?:(?:19|20)\d\d|今年|去年|明年|的|经济|GDP))", q):
+        if not any(s <= m.start() < e for s, e, _, _ in out):
+            out.append((m.start(), m.end(), m.group(1), (NATIONAL_KEY,)))
     out.sort()
     keys: list[str] = []
     names: list[str] = []
@@ -231,6 +256,10 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
             keys.append(chosen)
             names.append(q[s:e])
     unknown = _unknown_place(q, low, english, out)
+    if NATIONAL_KEY in keys and len(keys) > 1:
+        # "全国第一", "高于全国平均": the nation is the yardstick, not the subject
+        i = keys.index(NATIONAL_KEY)
+        keys, names = keys[:i] + keys[i + 1:], names[:i] + names[i + 1:]
     return tuple(keys), tuple(names), unknown
 
 
@@ -274,6 +303,16 @@ def _known_english() -> frozenset[str]:
     return frozenset(words)
 
 
+def _scopes(q: str) -> tuple[str, ...]:
+    """"全市和市级口径分别是多少": the scopes asked for, in order ("" = the whole region)."""
+    found = re.findall(r"(全[市区县省]|[市区县省]级|本级)(?:口径)?", q)
+    if len(set(found)) < 2:
+        # one part of the region asked on its own ("市级一般公共预算收入")
+        own = [f for f in found if not f.startswith("全")]
+        return (own[0],) if own else ()
+    return tuple(dict.fromkeys("" if f.startswith("全") else f for f in found))
+
+
 def _relative(low: str) -> str:
     r = _cues()["relative_years"]
     for k in ("this", "last", "next"):
@@ -309,15 +348,36 @@ def _terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) -> 
 
 
 def _english_terms(low: str) -> list[str]:
-    """Chinese words for an English question's content (indicators come from the lexicon)."""
+    """Chinese words for an English question's content: indicators from the lexicon, other
+    words from the glossary ("港|港口": any of the wordings counts)."""
     lex = lexicon()
-    return [n for h in lex.asked(low) for n in lex.search_names(h.indicator)]
+    out = [n for h in lex.asked(low) for n in lex.search_names(h.indicator)]
+    blank = _blank(low, lex.asked(low))
+    out += ["|".join(alts) for alts in lex.translate(blank)]
+    return out
+
+
+def _content(q: str, names: tuple[str, ...]) -> str:
+    text = q
+    for n in names:
+        text = text.replace(n, " ")
+    text = _YEAR.sub(" ", text)
+    words = set(stop_words())
+    for group in ("intent", "measure", "figure", "relative_years", "parts", "followup"):
+        for v in _cues()[group].values():
+            if isinstance(v, list):
+                words |= {w for w in v if not w.isascii()}
+    for w in sorted(words, key=len, reverse=True):
+        if len(w) >= 2:
+            text = text.replace(w, " ")
+    return re.sub(r"[\s\W_]+", " ", text).strip()
 
 
 def _topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """The words naming the part a summary question is about: quoted text first
     ("“全方位扩大内需”这部分"), else the content words between the place/year and the cue."""
-    quoted = re.findall(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]", q)
+    period = set(_cues()["period"]["words"])
+    quoted = [x for x in re.findall(r"[“\"「『]([^”\"」』]{4,30})[”\"」』]", q) if x not in period]
     if quoted:
         return tuple(quoted)
     text = q
@@ -341,7 +401,7 @@ def _search_text(q: str, parts: list[Part], names: tuple[str, ...], english: boo
         if p.indicator:
             extra.append(lex.names_of(p.indicator)[0])
     if english:
-        extra += _english_terms(q.lower())
+        extra += [t.replace("|", " ") for t in _english_terms(q.lower())]
         if time == "target":
             extra.append("目标")
         for p in parts:
@@ -370,11 +430,27 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     english = not _CJK.search(q)
     aliases = corpus_aliases or {}
     regions, names, unknown = _region_hits(q, low, english, aliases)
+    report_year = 0
+    m = re.search(r"((?:19|20)\d{2})\s*年?(?:的)?(?:政府)?(?:工作)?报告|((?:19|20)\d{2})\s+(?:government\s+)?work\s+report", q, re.I)
+    if m:
+        report_year = int(m.group(1) or m.group(2))
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q)))
+    if report_year and len(years) > 1:
+        years = tuple(y for y in years if y != report_year)
+    elif report_year and years == (report_year,) and not _YEAR.search(q[m.end():] if m else ""):
+        years = ()  # only the report's year: every year it covers may answer
+    # "十三五末" is a year, not a period
+    for word, y in _cues()["period_end"].items():
+        if word in q and y not in years:
+            years = years + (y,)
     relative = _relative(low)
     parts = _parts(q, low, english)
     time = _time(low, english)
-    period = _has(low, _cues()["period"]["words"]) or (english and _has(low, _cues()["period"]["words_en"]))
+    pc = _cues()["period"]
+    plain = low
+    for word in _cues()["period_end"]:
+        plain = plain.replace(word, " ")
+    period = _has(plain, pc["words"]) or _match(plain, pc["patterns"]) or (english and _has(plain, pc["words_en"]))
     resolved_from, note = "", ""
     if prev is not None and _is_follow_up(low, regions, years, parts, english):
         resolved_from = prev.text
@@ -393,7 +469,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     elif not time and relative == "last":
         time = "result"
     terms = _terms(q if not resolved_from else f"{prev.text} {q}", parts, names, english)
-    topic = _topic(q, names) if intent == "summary" else ()
+    topic = _topic(q, names) if intent in ("summary", "list") else ()
     return Query(
         text=q,
         english=english,
@@ -404,8 +480,11 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         region_names=names,
         unknown_places=unknown if not regions else (),
         years=years,
+        report_year=report_year,
+        scopes=_scopes(q),
         relative=relative,
         terms=terms,
+        content=_content(q, names) if not english else "",
         topic=topic,
         period=period,
         search_text=_search_text(q if not resolved_from else f"{prev.search_text} {q}", parts, names, english, time),

@@ -19,6 +19,7 @@ from .lexicon import lexicon
 from .query import Query
 from .route import Route
 from .settings import RetrievalWeights
+from .support import has_term
 from .text.numbers import has_figure
 from .text.sentences import split_sentences
 from .types import Chunk, Span
@@ -144,7 +145,8 @@ class Retriever:
         dense = [(i, s) for i, s in self.store.query(qvec, w.k_dense, where=where, active=set(self.corpus.chunks))]
         terms = list(q.terms)
         self.sparse.ensure(self.corpus.entries, self.corpus.version, self._fetch)
-        sparse = self.sparse.search(terms, w.k_sparse, allowed) if terms else []
+        words = [a for t in terms for a in t.split("|") if a]
+        sparse = self.sparse.search(words, w.k_sparse, allowed) if words else []
         fused: dict[str, float] = {}
         for ranked, weight in ((dense, 1.0), (sparse, w.sparse_weight)):
             for rank, (cid, _) in enumerate(ranked):
@@ -194,15 +196,17 @@ class Retriever:
         terms = list(q.terms)
         period_words = lexicon().cues["period"]["words"]
         numeric = q.intent in ("figure", "count", "compare") or bool(q.parts)
-        prox_terms = names or [t for t in terms if len(t) >= 2]
+        prox_terms = names or [a for t in terms for a in t.split("|") if len(a) >= 2]
         prox = re.compile("(?:" + "|".join(re.escape(t) for t in prox_terms) + r").{0,14}?\d") if prox_terms else None
         years = set(q.years) or ({route.year} if route.year else set())
+        content = q.content.replace(" ", "")
+        from difflib import SequenceMatcher
         dmin, dmax = float(dense.min()), float(dense.max())
         out = []
         for i, (c, key, a, b, t, ps) in enumerate(sents):
             low = t.lower()
             sec = c.section.lower()
-            lex = (sum(1 for x in terms if x in low or x in sec) / len(terms)) if terms else 0.0
+            lex = (sum(1 for x in terms if has_term(x, low) or has_term(x, sec)) / len(terms)) if terms else 0.0
             d = (float(dense[i]) - dmin) / (dmax - dmin) if dmax > dmin else 1.0
             score = w.s_dense * d + w.s_lexical * lex + w.s_passage * ps
             flat = t.replace(" ", "")
@@ -226,6 +230,10 @@ class Retriever:
                 score += w.bonus_near
             if q.intent == "list":
                 score += 0.03 * min(flat.count("、"), 4)
+            if len(content) >= 4:
+                m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))
+                if m.size >= 3:
+                    score += w.bonus_phrase * m.size / len(content)
             if extra is not None:
                 score = 0.5 * score + 0.5 * float(extra[i])
             out.append(Sentence(c, key, a, b, t, score, lex, float(dense[i])))

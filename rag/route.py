@@ -58,6 +58,13 @@ def _covers(r: Report, year: int, time: str) -> bool:
 
 def _one(region: str, year: int, q: Query, reports: list[Report]) -> Route:
     pool = [r for r in reports if not region or r.region_key == region]
+    if q.report_year and pool:
+        mine = [r for r in pool if r.year == q.report_year]
+        if not mine:
+            name = region_label(region) if region else ""
+            return Route(region, year, q.time, problem=f"没有{name}{q.report_year}年的报告 (no {q.report_year} report "
+                                                       f"indexed; indexed: {coverage(reports, region) or 'none'})")
+        pool = mine
     if region and not pool:
         name = region_label(region)
         return Route(region, year, q.time, problem=f"没有{name}的报告 (no report for {name} is indexed; indexed: "

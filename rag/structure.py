@@ -193,15 +193,24 @@ def _heads(doc: Document) -> list[_Head]:
 
 
 def part_kind(label: str, year: int, current: str) -> str:
-    """"review" | "plan" | "other" for a top-level head, by its words and years."""
+    """"review" | "plan" | "other" for a top-level head: its years first ("2021年主要工作安排"
+    in a 2021 report plans), then words that only a review uses (回顾, 成就), then plan
+    words (目标, 任务, 安排), then weaker review words (主要工作)."""
     parts = _rules()[2]
     if any(w in label for w in parts["appendix"]):
         return "other"
     years = [int(y) for y in _YEAR.findall(label)]
-    if any(w in label for w in parts["review"]) or (year and any(y < year for y in years)):
+    if year and years:
+        if all(y < year for y in years):
+            return "review"
+        if all(y >= year for y in years):
+            return "plan"
+    if any(w in label for w in parts["review_strong"]):
         return "review"
-    if any(w in label for w in parts["plan"]) or (year and any(y >= year for y in years)):
+    if any(w in label for w in parts["plan"]):
         return "plan"
+    if any(w in label for w in parts["review"]):
+        return "review"
     return current if current in ("plan", "review") else "other"
 
 

@@ -37,11 +37,16 @@ def names_indicator(part: Part, sentence: str) -> bool:
     return False
 
 
+def has_term(term: str, text: str) -> bool:
+    """A key term (alternatives joined by "|") occurs in ``text``."""
+    return any(t and t in text for t in term.split("|"))
+
+
 def lexical_share(q: Query, sentence: str, section: str = "") -> float:
     if not q.terms:
         return 0.0
     low, sec = sentence.lower(), section.lower()
-    return sum(1 for t in q.terms if t in low or t in sec) / len(q.terms)
+    return sum(1 for t in q.terms if has_term(t, low) or has_term(t, sec)) / len(q.terms)
 
 
 def in_time(route: Route, section_kind: str, sentence: str, report: Report | None, years: tuple[int, ...]) -> bool:
@@ -58,10 +63,18 @@ def in_time(route: Route, section_kind: str, sentence: str, report: Report | Non
     return True
 
 
+def is_period(sentence: str) -> bool:
+    """A multi-year figure: 五年/累计/年均/近三年/2021-2025…"""
+    pc = lexicon().cues["period"]
+    return any(w in sentence for w in pc["words"]) or any(re.search(p, sentence) for p in pc["patterns"])
+
+
 def supports(q: Query, part: Part | None, route: Route, sentence: str, section: str, section_kind: str,
              report: Report | None, weights) -> bool:
     """The whole check for one sentence and one part (``part`` None: the question as a whole)."""
-    if not in_time(route, section_kind, sentence, report, q.years or ((route.year,) if route.year else ())):
+    if q.period and not is_period(sentence + section):
+        return False  # a period question needs a period figure, not one year's
+    if not q.period and not in_time(route, section_kind, sentence, report, q.years or ((route.year,) if route.year else ())):
         return False
     if part is not None and part.indicator:
         if not names_indicator(part, sentence):
@@ -70,7 +83,7 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
             return bool(stated(part, sentence))
         return True
     share = lexical_share(q, sentence, section)
-    floor = weights.min_lexical if not q.english else weights.min_lexical_named
+    floor = weights.min_lexical
     if share < floor:
         return False
     if q.intent in ("figure", "count") and not has_figure(sentence):
@@ -80,10 +93,13 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
     return True
 
 
-def clause_for(part: Part, sentence: str) -> str:
+def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     """The clause(s) of ``sentence`` that answer ``part``: from where it names the
-    indicator through the figure stating it (verbatim)."""
+    indicator through the figure stating it, and the change of that figure right after it
+    ("…4870亿元，增长4.8%"; "…89.3%，同比提高12个百分点"), verbatim."""
     figs = stated(part, sentence)
+    if scope is not None:
+        figs = [f for f in figs if f.scope == scope] or figs
     if not figs:
         return ""
     f = figs[0]
@@ -103,4 +119,9 @@ def clause_for(part: Part, sentence: str) -> str:
     m = re.match(r"[^，,；;。]*", sentence[end:])
     if "分别" in sentence[start:end] and m:
         end += len(m.group(0))
+    # the change that follows the figure, when it names no other indicator
+    follow = re.match(r"[，,、]\s*((?:同比|比上年|较上年)?(?:增长|下降|提高|降低|增加|减少|上升|回落)[^，,；;。]{0,20}?"
+                      r"(?:%|％|个百分点|倍))", sentence[end:])
+    if follow and not lexicon().mentions(follow.group(1)):
+        end += follow.end()
     return sentence[start:end].strip("，,；;：: ")

@@ -64,16 +64,36 @@ def value_of(c: Cell) -> float | None:
     return c.figure.value if c.figure and c.figure.measure != "qualitative" else None
 
 
-def _threshold(low: str) -> tuple[str, float] | None:
-    m = re.search(r"([\d.]+)\s*%?\s*(以上|及以上|以下|及以下|以内)|(高于|超过|不低于|低于|不高于|above|below|over|under|at least|more than|less than)\s*([\d.]+)", low)
-    if not m:
-        return None
-    if m.group(1):
-        op = {"以上": ">=", "及以上": ">=", "以下": "<=", "及以下": "<=", "以内": "<="}[m.group(2)]
-        return op, float(m.group(1))
-    op = {"高于": ">", "超过": ">", "above": ">", "over": ">", "more than": ">", "不低于": ">=", "at least": ">=",
-          "低于": "<", "below": "<", "under": "<", "less than": "<", "不高于": "<="}[m.group(3)]
-    return op, float(m.group(4))
+_OPS = {"min": ">=", "max": "<=", "over": ">"}
+_WORD_OPS = {"高于": ">", "超过": ">", "above": ">", "over": ">", "more than": ">", "不低于": ">=", "at least": ">=",
+             "低于": "<", "below": "<", "under": "<", "less than": "<", "不高于": "<=", "不超过": "<="}
+
+
+def _threshold(text: str) -> tuple[str, float, str] | None:
+    """(operator, value, kind) of the bound a comparison question sets: "在5.5%以上",
+    "超过10%", "50万人以上", "above 5%". Values are scaled like the figures (万, 亿)."""
+    from .text.numbers import figures
+
+    low = text.lower()
+    for q in figures(text):
+        op = _WORD_OPS.get(q.qualifier_text) or _OPS.get(q.qualifier)
+        before = low[max(0, q.start - 12): q.start]
+        word = next((w for w in sorted(_WORD_OPS, key=len, reverse=True) if before.rstrip().endswith(w)), None)
+        op = _WORD_OPS[word] if word else op
+        if op:
+            return op, q.value, q.kind
+    return None
+
+
+def _bound_text(text: str) -> str:
+    """The bound as the question writes it ("5.5%", "50万人")."""
+    from .text.numbers import figures
+
+    fs = figures(text)
+    if not fs:
+        return ""
+    q = fs[0]
+    return re.sub(r"(以上|以下|以内|左右|及以上|及以下)$", "", text[q.start:q.end]).strip()
 
 
 def _cmp(v: float, op: str, x: float) -> bool:
@@ -96,10 +116,15 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
     """The cells that answer a comparison question, and a one-line verdict."""
     lex = lexicon()
     low = q.text.lower()
-    ind = q.parts[0].indicator if q.parts else "gdp"
-    measure = q.parts[0].measure if q.parts else ""
-    kind = q.time or "target"
+    ind = q.parts[0].indicator if q.parts else "gdp"  # "which grew faster": economic growth
+    measure = q.parts[0].measure if q.parts else "growth"
     year = q.years[0] if q.years else 0
+    kind = q.time
+    if not kind and year:
+        plans = any(year in r.plan_years for r in corpus.reports)
+        reviews = any(year in r.review_years for r in corpus.reports)
+        kind = "result" if reviews and not plans else "target"
+    kind = kind or "target"
     level = next((v for k, v in LEVEL_WORDS.items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
     if re.search(r"provinces?", low):
         level = "province"
@@ -107,15 +132,22 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
     stated = [c for c in rows if value_of(c) is not None]
     name = lex.by_id[ind].name
     what = "目标" if kind == "target" else "实际"
-    th = _threshold(low)
+    th = _threshold(q.text)
     if th and len(q.regions) < 2:
-        op, x = th
-        hits = [c for c in stated if _cmp(value_of(c), op, x)]
-        unit = "%" if "%" in low or "％" in low or "percent" in low else ""
+        op, x, xkind = th
+        comparable = [c for c in stated if c.figure.measure != "qualitative" and (xkind == "plain" or
+                      (xkind == "percent") == (c.figure.unit in ("%", "％")))]
+        hits = [c for c in comparable if _cmp(value_of(c), op, x)]
         sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
-        verdict = (f"{'、'.join(c.report.region for c in hits)}的{name}{what}{sign}{x:g}{unit}" if hits
-                   else f"没有地区的{name}{what}{sign}{x:g}{unit}")
+        shown = _bound_text(q.text)
+        verdict = (f"{'、'.join(c.report.region for c in hits)}的{name}{what}{sign}{shown}" if hits
+                   else f"没有地区的{name}{what}{sign}{shown}")
         return Comparison("threshold", hits, [c for c in rows if c not in hits], verdict)
+    if q.regions and len(stated) < len({c.report.region_key for c in rows} | set(q.regions)) and re.search(
+            r"最|更|哪个|谁|higher|lower|faster|slower|highest|lowest", low):
+        missing = [c.report.region for c in rows if value_of(c) is None] or [r for r in q.regions]
+        return Comparison("missing", [], [c for c in rows if value_of(c) is None],
+                          f"无法比较：{'、'.join(missing)}的报告没有给出{name}{what}")
     for kind_, pattern, pick in (("max", r"最高|最快|最大|highest|fastest|largest|更高|哪个高|谁高|higher|更快", max),
                                  ("min", r"最低|最慢|最小|lowest|slowest|smallest|更低|哪个低|lower|更慢", min)):
         if re.search(pattern, low) and stated:

@@ -26,6 +26,9 @@ class Indicator:
     unit: str = ""
     covers: tuple[str, ...] = ()  # a shared form stating several indicators at once
     broader: str = ""  # nearest neighbour whose figure does NOT answer for this one
+    share: str = ""  # the indicator naming this one's share of GDP
+    fallback: tuple[str, ...] = ()  # question words naming it only when nothing else is named
+    headline: bool = False  # one of the figures of a report's headline sentence
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,21 @@ class Lexicon:
     qualifiers_after: dict[str, str]
     range_joiners: tuple[str, ...]
     verbs: dict[str, tuple[str, ...]]
+    share: dict
     cues: dict
     headings: dict
     boilerplate: dict
     regions: dict
     meta: dict
+    glossary: dict[str, tuple[str, ...]]
     _text_re: re.Pattern = field(repr=False, compare=False, default=None)
     _ask_re: re.Pattern = field(repr=False, compare=False, default=None)
     _term_owner: dict = field(repr=False, compare=False, default_factory=dict)
     _ask_owner: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @functools.cached_property
+    def fallback_terms(self) -> tuple[str, ...]:
+        return tuple(t for i in self.indicators for t in i.fallback)
 
     @functools.cached_property
     def by_id(self) -> dict[str, Indicator]:
@@ -98,6 +107,21 @@ class Lexicon:
         short = min(cjk, key=len) if cjk else ""
         return tuple(dict.fromkeys(x for x in (i.name, short) if x))
 
+    @functools.cached_property
+    def _glossary_re(self) -> re.Pattern:
+        alts = sorted(self.glossary, key=len, reverse=True)
+        return re.compile(r"(?<![a-z])(" + "|".join(re.escape(a) for a in alts) + r")(?![a-z])")
+
+    def translate(self, english: str) -> list[tuple[str, ...]]:
+        """The Chinese wordings of the glossary phrases an English text uses,
+        leftmost-longest: [("世界自然遗产",), ("港", "港口"), …]."""
+        return [self.glossary[m.group(1)] for m in self._glossary_re.finditer(english.lower())]
+
+    def share_of(self, indicator_id: str) -> tuple[str, str]:
+        """(indicator, measure) meant by "X占GDP比重": X's share indicator, or X's rate."""
+        i = self.by_id[indicator_id]
+        return (i.share, "rate") if i.share else (i.id, "rate")
+
     def cue(self, group: str, key: str) -> tuple[str, ...]:
         return tuple(self.cues.get(group, {}).get(key, ()))
 
@@ -110,6 +134,9 @@ def _build() -> Lexicon:
             english=tuple(e.lower() for e in r.get("english", ())), measures=tuple(r.get("measures", ("growth", "level"))),
             default=r.get("default", "growth"), unit=r.get("unit", ""), covers=tuple(r.get("covers", ())),
             broader=r.get("broader", ""),
+            share=r.get("share", ""),
+            fallback=tuple(r.get("fallback", ())),
+            headline=bool(r.get("headline", False)),
         )
         for r in ind
     )
@@ -136,11 +163,13 @@ def _build() -> Lexicon:
         qualifiers_after=dict(units["qualifiers"]["after"]),
         range_joiners=tuple(units["ranges"]["joiners"]),
         verbs={k: tuple(v) for k, v in units["verbs"].items()},
+        share=dict(units["share"]),
         cues=_load("cues.toml"),
         headings=_load("headings.toml"),
         boilerplate=_load("boilerplate.toml"),
         regions=_load("regions.toml"),
         meta=_load("meta.toml"),
+        glossary={k.lower(): tuple(v.split("|")) for k, v in _load("glossary.toml")["terms"].items()},
         _text_re=text_re,
         _ask_re=ask_re,
         _term_owner=term_owner,
