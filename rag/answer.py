@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from . import guard, tokens
 from .compose import (Draft, Piece, figure_from_facts, figure_from_sentences, headline, is_headline_summary,
-                      section_pieces, sentence_piece, speaker_piece)
+                      section_pieces, sentence_piece, signoff_piece, speaker_piece)
 from .corpus import Corpus
 from .lexicon import lexicon
 from .query import Query, analyze
@@ -130,6 +130,9 @@ class Answerer:
         w = self.w
         if q.intent in ("speaker", "meeting"):
             p = speaker_piece(q, route, self.corpus)
+            return [p] if p else []
+        if q.intent == "signoff":
+            p = signoff_piece(route, self.corpus)
             return [p] if p else []
         if q.intent == "summary":
             if is_headline_summary(q):

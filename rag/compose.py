@@ -84,8 +84,8 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
             figs = [f for f in figs if f.kind == time]
         if route.year:
             figs = [f for f in figs if f.year == route.year]
-        if part.measure:
-            figs = [f for f in figs if f.measure == part.measure] or [f for f in figs if f.measure == "qualitative"]
+        want = part.measure or preferred_measure(part, time)
+        figs = [f for f in figs if f.measure == want] or [f for f in figs if f.measure == "qualitative"]
         if scope is not None:
             figs = [f for f in figs if f.scope == scope]
         if not figs:
@@ -134,6 +134,22 @@ def _announced(corpus: Corpus, key: str, a: int, b: int, limit: int = 600, enum_
     return end
 
 
+def enumerated(corpus: Corpus, key: str, end: int, limit: int = 2500, max_items: int = 12) -> list[tuple[int, int]]:
+    """The enumerated items right after ``end``: "一是…。…二是…。…" — the sentences that open
+    with the next ordinal, across the detail sentences in between."""
+    text = corpus.text(key)
+    out: list[tuple[int, int]] = []
+    for s, e in split_sentences(text, end, min(len(text), end + limit)):
+        piece = text[s:e]
+        if _ENUM.match(piece):
+            out.append((s, e))
+            if len(out) >= max_items:
+                break
+        elif re.match(r"\s*[一二三四五六七八九十]、|\s*#", piece):
+            break  # the next part of the report
+    return out
+
+
 def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights, need=None) -> Piece | None:
     """The best supported sentence, for names, lists, yes/no and the rest. ``need``: a
     further test the sentence must pass (e.g. naming the asked indicator)."""
@@ -144,6 +160,11 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
         if supports(q, None, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
             text = one_line(s.text)
             if q.intent in ("list", "summary"):
+                items = enumerated(corpus, s.key, s.end)
+                if len(items) >= 2 and items[0][0] - s.end < 200:
+                    full = corpus.text(s.key)
+                    lines = [one_line(s.text)] + [one_line(full[a:b]) for a, b in items]
+                    return Piece(route.label, " ".join(lines), s.key, s.start, items[-1][1], s.chunk.section)
                 announce = bool(_ANNOUNCE.search(text))
                 end = _announced(corpus, s.key, s.start, s.end, enum_only=not announce)
                 if end > s.end:
@@ -233,6 +254,8 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             line = one_line(text[a:b])
             pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b,
                                 " > ".join(c.path)))
+        if not pieces and q.intent == "list":
+            return []  # a list is the section's items; its opening sentences are not
         if not pieces:
             for a, b in split_sentences(text, sec.body_start, sec.end)[: weights.max_summary_lines // 2 or 1]:
                 pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
@@ -259,6 +282,29 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
         else:
             answer = line
         return Piece(route.label, answer, key, a, a + len(line), "")
+    return None
+
+
+def signoff_piece(route: Route, corpus: Corpus) -> Piece | None:
+    """The sign-off: the short lines that close the report (the secretariat, the date)."""
+    for key in route.reports:
+        text = corpus.text(key)
+        keep = corpus.keep(key)
+        end = keep[-1][1] if keep else len(text)
+        lines, pos = [], end
+        for line in reversed(text[:end].splitlines(keepends=True)):
+            pos -= len(line)
+            bare = line.strip(" \t\u3000\r\n-*_")
+            if not bare:
+                continue
+            if len(bare) > 30 or lines and len(lines) >= 3:
+                break
+            lines.append((pos, pos + len(line.rstrip())))
+        if lines:
+            a, b = lines[-1][0], lines[0][1]
+            while a < b and text[a].isspace():
+                a += 1
+            return Piece(route.label, one_line(text[a:b].replace("\n", " ")), key, a, b, "")
     return None
 
 

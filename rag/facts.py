@@ -71,12 +71,14 @@ def _linking_words() -> re.Pattern:
               "同比", "比上年", "较上年", "分别", "和", "与", "及", "的", "在", "有", "到", "至", "了", "从", "由", "总额", "总量",
               "规模", "水平", "以上", "左右", "平均值", "平均", "累计", "年", "全口径", "可比价", "按可比价格计算", "按可比价计算",
               "控制", "保持", "稳定", "实际", "目标", "预期", "力争", "年末", "末", "当年", "就", "也", "均", "再", "创", "历史", "新高",
-              "与上一年", "与上年", "基本持平", "持平", "基本"}
+              "与上一年", "与上年", "基本持平", "持平", "基本", "年均", "年前", "前", "近", "倍"}
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:{alt}|[\d.,，、：:；“”\"（）()%％\s万亿千百十]|[0-9０-９]+)+")
+    return re.compile(rf"(?:{alt}|[\d.,，、：:；“”\"（）()%％\s万亿千百十一二三四五六七八九两]|[0-9０-９]+)+")
 
 
 def _linked(between: str) -> bool:
+    for q in reversed(quantities(between)):
+        between = between[: q.start] + " " + between[q.end:]
     rest = _linking_words().sub("", between)
     return len(re.findall(r"[\u4e00-\u9fff]", rest)) <= 1
 
@@ -220,13 +222,29 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             taken: set[tuple[str, str]] = set()
             level_scopes: list[str] = []  # "全市X、市级Y，分别增长a和b": a, b follow X, Y's scopes
             handed = 0
+            # "规上工业、农林牧渔业、服务业增加值分别增长6.6%、2%和4.4%": the k-th item of a
+            # list sharing the indicator's suffix takes the k-th figure
+            clause_start = max(sent.rfind(c, 0, m.start) for c in "，,；;。：:") + 1
+            before = sent[clause_start: m.start]
+            k = before.count("、") + len(re.findall(r"(?<=[\u4e00-\u9fff])和(?=[\u4e00-\u9fff])", before))
+            if k and "分别" in sent[group[-1].end: stop]:
+                same_kind = [q for q in seg_qs if q.kind == (seg_qs[0].kind if seg_qs else "")]
+                seg_qs = [same_kind[k]] if len(same_kind) > k else []
+                last_end = group[-1].end
+            prev_level_scope = None
             for q in seg_qs:
                 mv = _measure(ind_id, sent[last_end: q.start], q, forced.get(id(m), ""))
                 if mv is None:
                     continue
                 f = _fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, m.term)
+                explicit = re.search(r"(全[省市区县]|[省市区县]级|本级)", sent[last_end: q.start])
+                if f.measure != "level" and prev_level_scope is not None and not explicit and "分别" not in sent[last_end: q.start]:
+                    from dataclasses import replace as _replace
+
+                    f = _replace(f, scope=prev_level_scope)  # "市级118.6亿元、增长5%": the growth of that level
                 if f.measure == "level":
                     level_scopes.append(f.scope)
+                    prev_level_scope = f.scope
                 elif len(set(level_scopes)) > 1 and "分别" in sent[group[-1].end: q.start] and handed < len(level_scopes):
                     from dataclasses import replace as _replace
 
@@ -255,9 +273,12 @@ def sentence_figures(sentence: str) -> list[Figure]:
 def _fig(rid, ind_id, mv, kind, year, q: Quantity, sent, offset, section, scope, term) -> Figure:
     measure, value = mv
     # a scope word right before the figure ("全市2008.3亿元、市级1328.3亿元") is the figure's own
-    near = re.search(r"(全[省市区县]|[省市区县]级|本级)(?:口径)?[^，,；;、\d]{0,4}$", sent[max(0, q.start - 8): q.start])
+    window = sent[max(0, q.start - 16): q.start]
+    window = re.split(r"[，,；;。]", window)[-1]
+    near = list(re.finditer(r"(全[省市区县]|[省市区县]级|本级)", window))
     if near:
-        scope = "" if near.group(1).startswith("全") else near.group(1)
+        w = near[-1].group(1)
+        scope = "" if w.startswith("全") else w
     _, _, fall, _ = _cues()
     text = q.text
     if value is not None and value < 0:

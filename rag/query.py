@@ -44,6 +44,7 @@ class Query:
     scopes: tuple[str, ...] = ()  # 全市 / 市级 … when the question asks for several scopes
     relative: str = ""  # this | last | next (a relative year word, resolved per report)
     terms: tuple[str, ...] = ()  # key terms a supporting sentence should hold
+    list_count: int = 0  # "哪五个方面", "三大…": how many items a list answer should have
     content: str = ""  # the question without places, years and question words: what a sentence should echo
     topic: tuple[str, ...] = ()  # for summary questions: the words naming the part asked about
     period: bool = False  # asks about a multi-year figure (五年, 累计, 年均…)
@@ -109,6 +110,8 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "speaker"
     if _has(low, i["meeting"]) or (english and _has(low, i["meeting_en"])):
         return "meeting"
+    if _has(low, i["signoff"]) or (english and _has(low, i["signoff_en"])):
+        return "signoff"
     if _has(low, i["define"]) or (english and _has(low, i["define_en"])):
         return "define"
     compare = _has(low, i["compare"]) or (english and _has(low, i["compare_en"]))
@@ -187,14 +190,21 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     parts = [p for p in parts if not any(p.indicator in lex.by_id[o].covers for o in ids if o != p.indicator)]
     # a shared form asked ("城镇和农村居民收入各增长多少") is each of its parts
     parts = [replace(p, indicator=c) for p in parts for c in (lex.by_id[p.indicator].covers or (p.indicator,))]
-    # "规模和增速分别是多少": one indicator, both measures
+    # "规模和增速分别是多少", "收入多少，增长多少": each indicator, both measures
     m = _cues()["measure"]
-    if len(parts) == 1 and (_has(blank, m["growth"]) or (english and _has(blank, m["growth_en"]))) and (
-            _has(blank, m["level"]) or (english and _has(blank, m["level_en"]))):
-        p = parts[0]
-        ind = lex.by_id[p.indicator]
-        if {"level", "growth"} <= set(ind.measures):
-            parts = [replace(p, measure="level"), replace(p, measure="growth")]
+    grows = _has(blank, m["growth"]) or (english and _has(blank, m["growth_en"]))
+    level = _has(blank, m["level"]) or (english and _has(blank, m["level_en"])) or any(
+        re.match(r"\s*(?:分别|各)?(?:是|有|为|达到)?多少(?!倍)", blank[h.end:]) and re.search(r"增长|增速|增幅|涨幅", blank[h.end:])
+        for h in hits)
+    if grows and level:
+        both = []
+        for p in parts:
+            ind = lex.by_id[p.indicator]
+            if {"level", "growth"} <= set(ind.measures) and p.measure != "rate":
+                both += [replace(p, measure="level"), replace(p, measure="growth")]
+            else:
+                both.append(p)
+        parts = both
     return parts
 
 
@@ -357,6 +367,16 @@ def _english_terms(low: str) -> list[str]:
     return out
 
 
+def _list_count(q: str) -> int:
+    m = re.search(r"(?:哪|这)?([一二三四五六七八九十两]|\d{1,2})(?:大|个方面|项|个|类|方面)", q)
+    if not m:
+        return 0
+    from .text.numbers import _cn_value
+
+    v = int(m.group(1)) if m.group(1).isdigit() else int(_cn_value(m.group(1)) or 0)
+    return v if 2 <= v <= 20 else 0
+
+
 def _content(q: str, names: tuple[str, ...]) -> str:
     text = q
     for n in names:
@@ -485,6 +505,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         relative=relative,
         terms=terms,
         content=_content(q, names) if not english else "",
+        list_count=_list_count(q),
         topic=topic,
         period=period,
         search_text=_search_text(q if not resolved_from else f"{prev.search_text} {q}", parts, names, english, time),

@@ -230,6 +230,8 @@ class Retriever:
                 score += w.bonus_near
             if q.intent == "list":
                 score += 0.03 * min(flat.count("、"), 4)
+                if q.list_count and flat.count("、") + len(re.findall(r"[\u4e00-\u9fff]和[\u4e00-\u9fff]", flat)) + 1 == q.list_count:
+                    score += w.bonus_list_count
             if len(content) >= 4:
                 m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))
                 if m.size >= 3:

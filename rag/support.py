@@ -58,6 +58,11 @@ def in_time(route: Route, section_kind: str, sentence: str, report: Report | Non
             return False
     if route.time == "target" and section_kind == "review":
         return False
+    if route.time == "target" and years:
+        # a sentence of the plan part about an earlier year ("去年…增长15.4%") states no target
+        past = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", flat)]
+        if any(y < min(years) for y in past) or re.search(r"去年|上年|过去一年|一年来", flat):
+            return False
     if route.time == "result" and section_kind == "plan" and not any(str(y) in flat for y in years):
         return False
     return True
