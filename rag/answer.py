@@ -153,8 +153,8 @@ class Answerer:
             asked = [(part, sc) for part in q.parts for sc in (q.scopes or (None,))]
             for part, scope in asked:
                 p = None
-                if part.indicator and q.intent not in ("list", "yesno"):
-                    p = figure_from_facts(self.corpus, route, part, q.period, scope) if q.intent != "yesno" else None
+                if part.indicator and q.intent != "list":
+                    p = figure_from_facts(self.corpus, route, part, q.period, scope)
                     p = p or figure_from_sentences(q, route, part, res, self.corpus, w, scope)
                 if p is None and q.intent in ("yesno", "other", "list"):
                     p = sentence_piece(q, route, res, self.corpus, w,

@@ -12,7 +12,7 @@ report with the span it is cited to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .corpus import Corpus
 from .facts import best as best_figures
@@ -56,12 +56,13 @@ def _sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def preferred_measure(part: Part, time: str) -> str:
-    """The measure meant when the question names none: a result's level ("GDP是多少",
-    "What was X's GDP") for indicators that have one, else the indicator's default."""
+    """The measure meant when the question names none: a level ("GDP是多少", "What was X's
+    GDP") for indicators that have one, except for targets, which are growth rates unless
+    the indicator's default says otherwise."""
     ind = lexicon().by_id[part.indicator]
     if part.measure:
         return part.measure
-    return "level" if time == "result" and "level" in ind.measures else ind.default
+    return "level" if time != "target" and "level" in ind.measures else ind.default
 
 
 def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "") -> tuple:
@@ -106,6 +107,8 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
 
 def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights,
                           scope: str | None = None) -> Piece | None:
+    if part.indicator and not part.measure and not q.period:
+        part = replace(part, measure=preferred_measure(part, route.time))
     for s in res.sentences[: weights.candidates]:
         r = corpus.by_key.get(s.key)
         if not supports(q, part, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
@@ -311,6 +314,6 @@ def signoff_piece(route: Route, corpus: Corpus) -> Piece | None:
 def is_headline_summary(q: Query) -> bool:
     """"概括…主要预期目标", "主要经济指标完成情况", "经济运行总体情况": a summary of figures,
     not of a section."""
-    return bool(re.search(r"经济指标|主要指标|预期目标|主要目标|目标是什么|经济运行|主要数据|经济实力|经济发展情况|"
+    return bool(re.search(r"经济指标|主要指标|预期目标|主要目标|目标是什么|经济运行|主要数据|经济发展情况|"
                           r"key (?:figures|indicators|targets)|main (?:targets|figures|indicators)|economic performance",
                           q.text.lower())) or bool(q.parts)

@@ -49,8 +49,27 @@ class IndexResult:
         return d
 
 
+_PIPELINE = ("load.py", "meta.py", "structure.py", "chunk.py", "facts.py", "catalog.py", "gazetteer.py",
+             "text/numbers.py", "text/sentences.py", "formats/__init__.py", "formats/plain.py", "formats/docx.py",
+             "formats/pdf.py", "formats/html.py")
+
+
+def pipeline_version() -> str:
+    """A fingerprint of the code that reads reports: a new version re-reads every report
+    (re-embedding only chunks whose text or section changed)."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha1()
+    for name in _PIPELINE:
+        p = here / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:10]
+
+
 def settings_key(chunk_settings: chunking.ChunkSettings) -> str:
-    return f"{chunk_settings.key()};lexicon={lexicon_version()}"
+    return f"{chunk_settings.key()};lexicon={lexicon_version()};code={pipeline_version()}"
 
 
 def report_to_dict(r: Report) -> dict:

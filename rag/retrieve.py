@@ -98,6 +98,19 @@ class SentenceVectors:
             self._dirty = 0
 
 
+def _list_before(text: str, name: str, n: int) -> bool:
+    """``text`` names ``name`` right after a list of ``n`` items ("A、B、C和D“四大X”")."""
+    at = text.find(name)
+    while at >= 0:
+        before = text[:at].rstrip("“”\"「」『』 ")
+        clause = re.split(r"[，,；;。：:]", before)[-1]
+        items = [x for x in re.split(r"、|(?<=[\u4e00-\u9fff])和(?=[\u4e00-\u9fff])", clause) if x]
+        if len(items) == n:
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
 def indicator_names(q: Query) -> list[str]:
     lex = lexicon()
     return [n for i in q.indicators for n in lex.names_of(i)]
@@ -232,6 +245,8 @@ class Retriever:
                 score += 0.03 * min(flat.count("、"), 4)
                 if q.list_count and flat.count("、") + len(re.findall(r"[\u4e00-\u9fff]和[\u4e00-\u9fff]", flat)) + 1 == q.list_count:
                     score += w.bonus_list_count
+                if q.list_count and any(_list_before(flat, t, q.list_count) for t in q.topic):
+                    score += 2 * w.bonus_list_count  # "…和幸福家园“五大建设”": the N items right before the name
             if len(content) >= 4:
                 m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))
                 if m.size >= 3:

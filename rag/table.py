@@ -93,7 +93,10 @@ def _bound_text(text: str) -> str:
     if not fs:
         return ""
     q = fs[0]
-    return re.sub(r"(以上|以下|以内|左右|及以上|及以下)$", "", text[q.start:q.end]).strip()
+    shown = text[q.start:q.end]
+    if q.qualifier_text and shown.startswith(q.qualifier_text):
+        shown = shown[len(q.qualifier_text):]
+    return re.sub(r"(以上|以下|以内|左右|及以上|及以下)$", "", shown).strip()
 
 
 def _cmp(v: float, op: str, x: float) -> bool:
@@ -121,14 +124,19 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
     year = q.years[0] if q.years else 0
     kind = q.time
     if not kind and year:
-        plans = any(year in r.plan_years for r in corpus.reports)
-        reviews = any(year in r.review_years for r in corpus.reports)
-        kind = "result" if reviews and not plans else "target"
+        # the year most reports review is a results year, the year most plan a targets year
+        plans = sum(year in r.plan_years for r in corpus.reports)
+        reviews = sum(year in r.review_years for r in corpus.reports)
+        kind = "result" if reviews > plans else "target"
     kind = kind or "target"
     level = next((v for k, v in LEVEL_WORDS.items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
     if re.search(r"provinces?", low):
         level = "province"
-    rows = cells(corpus, [ind], kind, year, set(q.regions) if q.regions else None, level, measure)
+    if q.regions and len(q.years) == len(q.regions) > 1:
+        # "重庆2025年…与海曙区2020年…相比": each region in its own year
+        rows = [c for g, y in zip(q.regions, q.years) for c in cells(corpus, [ind], kind, y, {g}, level, measure)]
+    else:
+        rows = cells(corpus, [ind], kind, year, set(q.regions) if q.regions else None, level, measure)
     stated = [c for c in rows if value_of(c) is not None]
     name = lex.by_id[ind].name
     what = "目标" if kind == "target" else "实际"
