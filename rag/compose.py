@@ -20,6 +20,7 @@ from .lexicon import lexicon
 from .query import Part, Query
 from .retrieve import Result
 from .route import Route
+from .structure import children, subtree_end
 from .support import clause_for, stated, supports
 from .text.sentences import one_line, split_sentences
 from .types import Figure, Span
@@ -212,10 +213,7 @@ def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
 
 
 def _children(corpus: Corpus, key: str, idx: int):
-    secs = corpus.sections(key)
-    parent = secs[idx]
-    depth = len(parent.path)
-    return [s for s in secs[idx + 1:] if s.start < parent.end and len(s.path) == depth + 1 and s.path[:depth] == parent.path]
+    return children(corpus.sections(key), idx)
 
 
 def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
@@ -260,7 +258,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
         if not pieces and q.intent == "list":
             return []  # a list is the section's items; its opening sentences are not
         if not pieces:
-            for a, b in split_sentences(text, sec.body_start, sec.end)[: weights.max_summary_lines // 2 or 1]:
+            for a, b in split_sentences(text, sec.body_start, subtree_end(corpus.sections(key), best))[: weights.max_summary_lines // 2 or 1]:
                 pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
         return pieces
     return []

@@ -242,3 +242,19 @@ def sections(doc: Document) -> list[Section]:
             top_kind = "review" if article else part_kind(h.label, doc.report.year, top_kind)
         out.append(Section(tuple(x.label for x in stack), h.start, end, h.body_start, top_kind, level_of[h.rank]))
     return out
+
+
+def subtree_end(secs: list[Section], i: int) -> int:
+    """Where section ``i`` ends with all its subsections (``Section.end`` is where its own
+    text ends, at its first subsection)."""
+    depth = len(secs[i].path)
+    for s in secs[i + 1:]:
+        if len(s.path) <= depth or s.path[:depth] != secs[i].path:
+            return s.start
+    return secs[-1].end if secs else 0
+
+
+def children(secs: list[Section], i: int) -> list[Section]:
+    """The direct subsections of section ``i``."""
+    depth, end = len(secs[i].path), subtree_end(secs, i)
+    return [s for s in secs[i + 1:] if s.start < end and len(s.path) == depth + 1 and s.path[:depth] == secs[i].path]

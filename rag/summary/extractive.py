@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..corpus import Corpus
 from ..facts import best
 from ..lexicon import lexicon
+from ..structure import children
 from ..text.sentences import one_line, split_sentences
 from ..types import Citation, Report
 from .model import FigureRow, Summary, SummaryLine
@@ -65,11 +66,11 @@ def _headline_span(figs, kind: str, year: int) -> tuple[int, int] | None:
 def _heads(corpus: Corpus, r: Report, cite: _Cites, kind: str) -> tuple[SummaryLine, ...]:
     """One line per second-level section of the review or the plan part: head + lead."""
     secs = corpus.sections(r.key)
-    tops = [s for s in secs if len(s.path) == 1 and s.level > 0 and s.kind == kind]
     out = []
-    for top in tops:
-        kids = [s for s in secs if len(s.path) == 2 and s.path[0] == top.path[0] and top.start <= s.start < top.end]
-        for s in kids:
+    for i, top in enumerate(secs):
+        if len(top.path) != 1 or top.level == 0 or top.kind != kind:
+            continue
+        for s in children(secs, i):
             sents = split_sentences(cite.text, s.body_start, s.end)
             head = s.path[-1]
             if sents:
