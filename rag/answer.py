@@ -162,6 +162,13 @@ class Answerer:
                 if p is None:
                     name = lexicon().by_id[part.indicator].name if part.indicator else part.label
                     draft.missing.append(f"{route.label}{name}：报告中未找到 (not stated)")
+                elif q.intent == "yesno":
+                    # yes or no rests on the whole sentence (a rank, a comparison), not the figure alone
+                    full = self.corpus.text(p.key)[p.start:p.end]
+                    from .text.sentences import one_line
+
+                    if not any(x.start == p.start and x.key == p.key for x in out):
+                        out.append(replace(p, text=one_line(full)))
                 elif not any(x.start == p.start and x.key == p.key and x.text == p.text for x in out):
                     label = p.label + (_part_label(part) if len(q.parts) > 1 else "") + (scope or ("全口径" if q.scopes else ""))
                     out.append(replace(p, label=label))

@@ -87,7 +87,10 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
         if route.year:
             figs = [f for f in figs if f.year == route.year]
         want = part.measure or preferred_measure(part, time)
-        figs = [f for f in figs if f.measure == want] or [f for f in figs if f.measure == "qualitative"]
+        picked = [f for f in figs if f.measure == want]
+        if not picked and not part.measure and time == "target":
+            picked = [f for f in figs if f.measure != "qualitative"]  # a target set as a level, not a rate
+        figs = picked or [f for f in figs if f.measure == "qualitative"]
         if scope is not None:
             figs = [f for f in figs if f.scope == scope]
         if not figs:
@@ -108,7 +111,7 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
 
 def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights,
                           scope: str | None = None) -> Piece | None:
-    if part.indicator and not part.measure and not q.period:
+    if part.indicator and not part.measure and not q.period and route.time != "target":
         part = replace(part, measure=preferred_measure(part, route.time))
     for s in res.sentences[: weights.candidates]:
         r = corpus.by_key.get(s.key)

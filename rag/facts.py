@@ -228,7 +228,8 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             before = sent[clause_start: m.start]
             k = before.count("、") + len(re.findall(r"(?<=[\u4e00-\u9fff])和(?=[\u4e00-\u9fff])", before))
             if k and "分别" in sent[group[-1].end: stop]:
-                same_kind = [q for q in seg_qs if q.kind == (seg_qs[0].kind if seg_qs else "")]
+                pct = lambda q: q.kind in ("percent", "points", "permille")  # noqa: E731
+                same_kind = [q for q in seg_qs if seg_qs and pct(q) == pct(seg_qs[0])]
                 seg_qs = [same_kind[k]] if len(same_kind) > k else []
                 last_end = group[-1].end
             prev_level_scope = None

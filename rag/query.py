@@ -266,6 +266,15 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
             keys.append(chosen)
             names.append(q[s:e])
     unknown = _unknown_place(q, low, english, out)
+    if len(keys) > 1:
+        # "在宁波全市排第一", "居全省前列": a region named as the yardstick, not the subject
+        spans = {q[s:e]: (s, e) for s, e, _, _ in out}
+        context = [k for k, n in zip(keys, names) if n in spans and (
+            re.search(r"(?:在|居|位居|列|占)\s*$", q[:spans[n][0]]) or
+            re.match(r"\s*(?:全[市省区县国]|范围|排名|排第|第[一二三四五六七八九十\d]|前列|之首|同类)", q[spans[n][1]:]))]
+        if context and len(context) < len(keys):
+            keep = [(k, n) for k, n in zip(keys, names) if k not in context]
+            keys, names = [k for k, _ in keep], [n for _, n in keep]
     if NATIONAL_KEY in keys and len(keys) > 1:
         # "全国第一", "高于全国平均": the nation is the yardstick, not the subject
         i = keys.index(NATIONAL_KEY)

@@ -151,7 +151,7 @@ def _heads(doc: Document) -> list[_Head]:
         elif (
             len(plain_nb) <= max_short + 4
             and not re.search(r"[，,。；;！？]", plain_nb)
-            and any(w in plain_nb for w in parts["review"] + parts["plan"])
+            and any(w in plain_nb for w in parts["review_strong"] + parts["review"] + parts["plan"])
             and last_numbered <= 1
             and len(nxt) > len(plain_nb)
         ):  # an unnumbered part head: "2024年工作回顾", "2025年工作安排"
