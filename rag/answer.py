@@ -108,7 +108,7 @@ class Answerer:
         draft = Draft(long=q.intent in ("summary", "list"))
         problems = [r.problem for r in routes if r.problem]
         live = [r for r in routes if not r.problem]
-        if q.intent == "compare" and live and (not q.regions or len(q.regions) > 1):
+        if q.intent == "compare" and live and not q.regions:
             return self._compare(q, live, k)
         qvec = self.retriever.embedder.embed_query(q.search_text or q.text) if live else None
         results: list[Result] = []
@@ -124,6 +124,11 @@ class Answerer:
         if not draft.pieces:
             why = problems + draft.missing or ["没有足够相关的段落 (no passage states it)"]
             return self._refuse(q, why, draft.retrieved)
+        if q.intent == "compare" and len(q.regions) > 1:
+            cmp = comparison(q, self.corpus)  # "哪个更高": the verdict over the figures cited below
+            if cmp.kind in ("max", "min") and cmp.verdict:
+                note = (note + "；" if note else "") + cmp.verdict
+                draft.verdict = cmp.verdict
         return self._render(q, draft, problems, note, len(routes))
 
     def _pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
@@ -201,6 +206,8 @@ class Answerer:
             lines.append(f"{label + '：' if label and (n_routes > 1 or len(draft.pieces) > 1 or not q.regions) else ''}{p.text} [{same.n}]")
         sep = "\n" if draft.long and len(lines) > 1 else "；"
         answer = sep.join(lines)
+        if draft.verdict:
+            answer = draft.verdict + "。" + answer
         missing = draft.missing + problems
         if missing:
             answer += "\n（" + "；".join(missing) + "）"

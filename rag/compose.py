@@ -42,6 +42,7 @@ class Draft:
     missing: list[str] = field(default_factory=list)  # what was asked and not found, one line each
     retrieved: list[Span] = field(default_factory=list)
     long: bool = False  # a summary or list: may exceed the short-answer length
+    verdict: str = ""  # a comparison's one-line result, put before the pieces
 
 
 def _sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
@@ -229,8 +230,23 @@ def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
     return a, min(b, a + max(limit, b - a))
 
 
+_INLINE_HEAD = re.compile(r"^[\u4e00-\u9fff“”]{4,12}[。！]?$")
+
+
+def inline_heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sub-heads run into a paragraph ("…。新兴业态培育成长。…"): short sentences with no
+    figure and no comma, each followed by more text."""
+    sents = split_sentences(text, start, end)
+    out = []
+    for i, (a, b) in enumerate(sents[:-1]):
+        if i and _INLINE_HEAD.match(text[a:b]) and sents[i + 1][1] - sents[i + 1][0] > 20:
+            out.append((a, b))
+    return out
+
+
 def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:
-    """A summary of the section the question names: its sub-heads (or lead sentences)."""
+    """A summary of the section the question names: its sub-heads (also those run into its
+    paragraphs), each with its lead sentence."""
     topic = [t for t in q.topic if len(t) >= 2]
     want = {"target": "plan", "result": "review"}.get(route.time, "")
     for key in route.reports:
@@ -249,19 +265,30 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                 best, best_score = i, score
         if best is None or best_score < min_match:
             continue
-        kids = _children(corpus, key, best) or []
         sec = secs[best]
+        end = subtree_end(secs, best)
+        heads = [(c.start, c.path[-1], c) for c in children(secs, best)]
+        known = {h[0] for h in heads}
+        for a, b in inline_heads(text, sec.body_start, end):
+            if not any(c is not None and c.start <= a < c.body_start + 2 for _, _, c in heads) and a not in known:
+                heads.append((a, text[a:b].rstrip("。！"), None))
+        heads.sort(key=lambda h: h[0])
         pieces = []
-        for c in kids[: weights.max_summary_lines]:
-            a, b = _lead(text, c)
-            head = c.path[-1]
-            line = one_line(text[a:b])
-            pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b,
-                                " > ".join(c.path)))
+        for pos, head, c in heads[: weights.max_summary_lines]:
+            if c is not None:
+                a, b = _lead(text, c)
+                line = one_line(text[a:b])
+                path = " > ".join(c.path)
+            else:
+                nxt = split_sentences(text, pos, min(end, pos + 400))
+                a, b = pos, (nxt[1][1] if len(nxt) > 1 else nxt[0][1])
+                line = one_line(text[a:b])
+                path = " > ".join(sec.path)
+            pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b, path))
         if not pieces and q.intent == "list":
             return []  # a list is the section's items; its opening sentences are not
         if not pieces:
-            for a, b in split_sentences(text, sec.body_start, subtree_end(corpus.sections(key), best))[: weights.max_summary_lines // 2 or 1]:
+            for a, b in split_sentences(text, sec.body_start, end)[: weights.max_summary_lines // 2 or 1]:
                 pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
         return pieces
     return []

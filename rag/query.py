@@ -41,6 +41,7 @@ class Query:
     unknown_places: tuple[str, ...] = ()  # places named that no report and no region list knows
     years: tuple[int, ...] = ()
     report_year: int = 0  # "2025年政府工作报告": the report asked about, not a data year
+    report_years: tuple[int, ...] = ()  # one report year per region named ("A2020年报告和B2023年报告")
     scopes: tuple[str, ...] = ()  # 全市 / 市级 … when the question asks for several scopes
     relative: str = ""  # this | last | next (a relative year word, resolved per report)
     terms: tuple[str, ...] = ()  # key terms a supporting sentence should hold
@@ -106,7 +107,7 @@ def _time(low: str, english: bool) -> str:
 
 def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     i = _cues()["intent"]
-    if _has(low, i["speaker"]) or (english and _has(low, i["speaker_en"])):
+    if _has(low, i["speaker"]) or _match(low, i["speaker_patterns"]) or (english and _has(low, i["speaker_en"])):
         return "speaker"
     if _has(low, i["meeting"]) or (english and _has(low, i["meeting_en"])):
         return "meeting"
@@ -128,6 +129,9 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     is_figure = _has(low, figure_words["zh"]) or (english and _has(low, figure_words["en"]))
     if yesno and not re.search(r"多少|几|how much|how many|what", low):
         return "yesno"
+    entity = _has(low, i["entity"]) or (english and re.match(r"^\s*(?:which|who|what)\b", low) is not None)
+    if entity and not re.search(r"多少|几[个项家所]?|百分之|比重|比例|增速|增长|how much|how many|percent|rate|growth|figure", low):
+        return "entity" if not (_has(low, i["list"]) or _match(low, i["list_patterns"])) else "list"
     if _has(low, i["list"]) or _match(low, i["list_patterns"]) or (english and _has(low, i["list_en"])):
         return "list" if not (is_figure and n_parts) else "figure"
     if is_figure or n_parts:
@@ -231,9 +235,10 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
             if h.start not in words or h.end not in words:
                 continue
         out.append((h.start, h.end, h.alias, h.keys))
-    if english:
+    if re.search(r"[A-Za-z]{3,}", q):  # English names, also inside a mostly Chinese question
         for h in g.find_english(q):
-            out.append((h.start, h.end, h.alias, h.keys))
+            if not any(s <= h.start < e for s, e, _, _ in out):
+                out.append((h.start, h.end, h.alias, h.keys))
     # one-character 简称 ("沪2025年…") only right before a year or a figure word
     abbr = lexicon().regions["abbreviations"]
     for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{''.join(abbr)}])(?=\s*(?:(?:19|20)\d\d|今年|去年|GDP|经济|的))", q):
@@ -250,10 +255,11 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
     for i, (s, e, alias, cand) in enumerate(out):
         # a parent naming its child right after it qualifies it: "重庆江北区", "宁波市海曙区"
         nxt = out[i + 1] if i + 1 < len(out) else None
-        if nxt and nxt[0] - e <= 1 and any(c in (g.get(k).ancestors() if g.get(k) else []) for k in nxt[3] for c in cand):
+        qualifies = lambda a, b: re.fullmatch(r"\s*(?:的|市|省)?\s*", q[a:b]) is not None  # noqa: E731
+        if nxt and qualifies(e, nxt[0]) and any(c in (g.get(k).ancestors() if g.get(k) else []) for k in nxt[3] for c in cand):
             continue
         prev = out[i - 1] if i > 0 else None
-        if prev and s - prev[1] <= 1:
+        if prev and qualifies(prev[1], s):
             narrowed = tuple(k for k in cand if g.get(k) and any(p in g.get(k).ancestors() for p in prev[3]))
             cand = narrowed or cand
         in_corpus = tuple(k for k in cand if k in corpus_keys)
@@ -272,6 +278,15 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
         context = [k for k, n in zip(keys, names) if n in spans and (
             re.search(r"(?:在|居|位居|列|占)\s*$", q[:spans[n][0]]) or
             re.match(r"\s*(?:全[市省区县国]|范围|排名|排第|第[一二三四五六七八九十\d]|前列|之首|同类)", q[spans[n][1]:]))]
+        # an ancestor of another named region, not joined to it by 和/与/and: the yardstick
+        joined = re.compile(r"^\s*(?:和|与|及|以及|、|跟|同|对比|相比|vs\.?|and|or|versus)\s*$", re.I)
+        for k, n in zip(keys, names):
+            others = [(k2, n2) for k2, n2 in zip(keys, names) if k2 != k]
+            if any(g.get(k2) and k in g.get(k2).ancestors() for k2, _ in others) and n in spans:
+                s0, e0 = spans[n]
+                near = [spans[n2] for _, n2 in others if n2 in spans]
+                if not any(joined.match(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near):
+                    context.append(k)
         if context and len(context) < len(keys):
             keep = [(k, n) for k, n in zip(keys, names) if k not in context]
             keys, names = [k for k, _ in keep], [n for _, n in keep]
@@ -456,15 +471,20 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     region names (full, short, catalog aliases) to region keys."""
     q = normalize(question)
     low = q.lower()
-    english = not _CJK.search(q)
+    letters = len(re.findall(r"[A-Za-z]", q))
+    english = not _CJK.search(q) or letters > 2 * len(_CJK.findall(q))
     aliases = corpus_aliases or {}
     regions, names, unknown = _region_hits(q, low, english, aliases)
     report_year = 0
-    m = re.search(r"((?:19|20)\d{2})\s*年?(?:的)?(?:政府)?(?:工作)?报告|((?:19|20)\d{2})\s+(?:government\s+)?work\s+report", q, re.I)
+    rep = list(re.finditer(r"((?:19|20)\d{2})\s*年?(?:的)?(?:政府)?(?:工作)?报告|((?:19|20)\d{2})\s+(?:government\s+)?work\s+report", q, re.I))
+    report_years = tuple(int(x.group(1) or x.group(2)) for x in rep)
+    m = rep[0] if rep else None
     if m:
         report_year = int(m.group(1) or m.group(2))
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q)))
-    if report_year and len(years) > 1:
+    if len(report_years) > 1:
+        years = tuple(y for y in years if y not in report_years)  # "海曙区2020年报告和宁波市2023年报告中…"
+    elif report_year and len(years) > 1:
         years = tuple(y for y in years if y != report_year)
     elif report_year and years == (report_year,) and not _YEAR.search(q[m.end():] if m else ""):
         years = ()  # only the report's year: every year it covers may answer
@@ -493,12 +513,15 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     intent = _intent(low, english, len(regions), len(parts))
     if resolved_from and intent == "other":
         intent = prev.intent
+    m = _cues()["measure"]
+    if intent == "compare" and not parts and (_has(low, m["growth"]) or (english and _has(low, m["growth_en"]))):
+        parts = [Part("gdp", "growth", "")]  # "which grew faster": economic growth
     if not time and relative in ("this", "next"):
         time = "target"
     elif not time and relative == "last":
         time = "result"
     terms = _terms(q if not resolved_from else f"{prev.text} {q}", parts, names, english)
-    topic = _topic(q, names) if intent in ("summary", "list") else ()
+    topic = _topic(q, names) if intent in ("summary", "list", "define") else ()
     return Query(
         text=q,
         english=english,
@@ -510,6 +533,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         unknown_places=unknown if not regions else (),
         years=years,
         report_year=report_year,
+        report_years=report_years if len(report_years) > 1 else (),
         scopes=_scopes(q),
         relative=relative,
         terms=terms,

@@ -247,6 +247,8 @@ class Retriever:
                     score += w.bonus_list_count
                 if q.list_count and any(_list_before(flat, t, q.list_count) for t in q.topic):
                     score += 2 * w.bonus_list_count  # "…和幸福家园“五大建设”": the N items right before the name
+            if q.intent == "define" and any(re.search(re.escape(t) + r"[”\"」』]?\s*(?:是指|指的是|即|：|:)", flat) for t in q.topic):
+                score += 2 * w.bonus_list_count  # "“五减”是指…": the definition itself
             if len(content) >= 4:
                 m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))
                 if m.size >= 3:

@@ -56,13 +56,14 @@ def _covers(r: Report, year: int, time: str) -> bool:
     return year in r.plan_years or year in r.review_years or year == r.year
 
 
-def _one(region: str, year: int, q: Query, reports: list[Report]) -> Route:
+def _one(region: str, year: int, q: Query, reports: list[Report], report_year: int = 0) -> Route:
     pool = [r for r in reports if not region or r.region_key == region]
-    if q.report_year and pool:
-        mine = [r for r in pool if r.year == q.report_year]
+    report_year = report_year or q.report_year
+    if report_year and pool:
+        mine = [r for r in pool if r.year == report_year]
         if not mine:
             name = region_label(region) if region else ""
-            return Route(region, year, q.time, problem=f"没有{name}{q.report_year}年的报告 (no {q.report_year} report "
+            return Route(region, year, q.time, problem=f"没有{name}{report_year}年的报告 (no {report_year} report "
                                                        f"indexed; indexed: {coverage(reports, region) or 'none'})")
         pool = mine
     if region and not pool:
@@ -96,6 +97,10 @@ def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route
         reports = [r for r in reports if r.key == only]
     regions = q.regions or ("",)
     years = q.years or (0,)
+    if len(q.report_years) > 1 and len(q.report_years) == len(regions):
+        # "海曙区2020年报告和宁波市2023年报告中…": each region in its own report
+        routes = [_one(g, 0, q, reports, ry) for g, ry in zip(regions, q.report_years)]
+        return routes
     if len(regions) > 1 and len(regions) == len(years):
         pairs = list(zip(regions, years))  # "慈溪2020年和宁波2022年…": pairwise
     else:

@@ -1,45 +1,54 @@
-"""Formatting for the web app: pure functions from answers and report text to HTML or
-Markdown. No Gradio here, no retrieval: the app calls these and shows the result.
+"""Formatting for the web app: pure functions from answers, reports, figures and report
+text to HTML, Markdown or table rows. No Gradio here, no retrieval, no files: the app
+calls these and shows the result.
 
 Report text is data, never markup: it may hold HTML, scripts or "instructions"
-(忽略以上指令…). Every piece of report text goes through :func:`esc` (HTML) or
-:func:`md_text` (Markdown), and only this module's own tags are emitted around it.
+(忽略以上指令…). Every piece of report text (and every file name a user uploads) goes
+through :func:`esc` (HTML) or :func:`md_text` (Markdown), and only this module's own
+tags are emitted around it. Figures are found by the project's one number parser
+(:func:`rag.text.numbers.spans`).
 """
 from __future__ import annotations
 
 import html
+import os
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 
+from .text.numbers import spans as _figure_spans
 from .types import Answer, Report, Section
 
 CONTEXT_RADIUS = 600  # characters shown either side of a cited span
 HL = "hl"  # class of the highlighted cited span
 FIG = "fig"  # class of a highlighted figure
+NOT_STATED = "not stated"  # a compare-table cell whose report gives no figure
 
-# A figure: a number (half- or full-width, with separators/decimals) and the unit that
-# gives it meaning. Years ("2020年", "2019—2020") are not figures.
-_DIGIT = r"[0-9０-９]"
-FIGURE = re.compile(
-    rf"(?<![0-9０-９.．])(?:{_DIGIT}+(?:[,，]{_DIGIT}{{3}})*(?:[.．]{_DIGIT}+)?)"
-    r"(?:\s?(?:个百分点|百分点|%|％|‰|倍|万亿元|亿元|万元|亿|万|千|元|吨|公里|千米|平方公里|平方米|公顷|亩|家|个|项|人|户|所|套|辆|次|座|条|件))?"
-)
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _MARKER = re.compile(r"\\\[(\d{1,2})\\\]")
 
+LEVEL_LABELS = {"national": "国家 national", "province": "省级 province", "prefecture": "地级 prefecture",
+                "county": "县级 county"}
+LEVEL_CHOICES = ("national", "province", "prefecture", "county")
+SOURCE_LABELS = {"catalog": "目录 catalog", "text": "正文 text", "file name": "文件名 file name",
+                 "default": "默认 default"}
+TIME_LABELS = {"target": "目标 target", "result": "实际 result"}
 
-def esc(text: str) -> str:
+
+def esc(text) -> str:
     """HTML-escape text (quotes too), so report text can never become markup."""
-    return html.escape(text or "", quote=True)
+    return html.escape("" if text is None else str(text), quote=True)
 
 
 def figures(text: str) -> list[tuple[int, int]]:
-    """Offsets of the figures in ``text`` (years left out)."""
-    out = []
-    for m in FIGURE.finditer(text or ""):
-        if _YEAR.match(m.group(0)):
-            continue  # a year ("2020年", "2019—2020"), not a figure
-        out.append((m.start(), m.end()))
+    """Offsets of the figures in ``text`` (years left out), from the project's number parser."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    n = len(text or "")
+    for a, b in _figure_spans(text or ""):
+        a, b = max(a, pos), min(b, n)
+        if a < b:  # never overlapping, never outside the text
+            out.append((a, b))
+            pos = b
     return out
 
 
@@ -100,7 +109,15 @@ def passage_html(text: str, start: int, end: int, radius: int = CONTEXT_RADIUS, 
     return f'<div class="rag-passage">{head}<div class="rag-ctx">{pre}{body}{post}</div></div>'
 
 
-# --- Markdown (chat messages) -------------------------------------------------------------
+def where(report_title: str, section: str, page: int = 0) -> str:
+    """"title · section · p. N" (the page only for PDF pages)."""
+    bits = [b for b in (report_title, section or "（正文）") if b]
+    if page:
+        bits.append(f"p. {page}")
+    return " · ".join(bits)
+
+
+# --- Markdown (chat messages, status line) -------------------------------------------------
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>$])")
 
 
@@ -120,8 +137,13 @@ def answer_markdown(text: str) -> str:
     return _MARKER.sub(r"**\\[\1\\]**", md_text(text))
 
 
+def problems_markdown(problems: Iterable[str]) -> str:
+    """``settings.problems`` as warning lines (one per problem), escaped."""
+    return "\n\n".join(f"⚠️ {md_text(' '.join(str(p).split()))}" for p in problems if str(p).strip())
+
+
 # --- the panel under an answer ------------------------------------------------------------
-def _title(reports: dict[str, Report], report_id: str) -> str:
+def _title(reports: Mapping[str, Report], report_id: str) -> str:
     r = reports.get(report_id)
     return r.title if r else report_id
 
@@ -133,9 +155,12 @@ def _note_html(note: str, warn: bool) -> str:
 
 
 def mode_label(mode: str) -> str:
-    """'extractive' → '抽取式 (extractive, no LLM)'; 'llm:…' → 'LLM: …'."""
+    """'extractive' → '抽取式 (extractive, no LLM)'; 'table' → '指标表 (table)'; 'llm:…' → 'LLM: …'."""
+    mode = mode or ""
     if mode == "extractive":
         return "抽取式 (extractive, no LLM)"
+    if mode == "table":
+        return "指标表 (figures table, no LLM)"
     if mode.startswith("llm:"):
         return "LLM: " + mode[4:]
     return mode
@@ -145,18 +170,24 @@ def _is_guard_note(note: str) -> bool:
     return "number guard" in note or "数字核对" in note
 
 
+def _is_warning(note: str) -> bool:
+    return _is_guard_note(note) or "LLM" in note or "超时" in note or "timed out" in note
+
+
 def sources_html(
     answer: Answer,
-    reports: dict[str, Report],
-    texts: dict[str, str],
+    reports: Mapping[str, Report],
+    texts: Mapping[str, str],
     radius: int = CONTEXT_RADIUS,
 ) -> str:
-    """Everything under an answer: mode and time, warnings (number guard, fallbacks),
-    a plain refusal banner, then the sources — each ``[n] title · section`` with the
-    quoted sentence (figures marked); clicking one opens the passage in its context
-    with the cited span highlighted. A refusal lists the nearest passages instead.
+    """Everything under an answer: mode and time, warnings (number guard, LLM
+    fallbacks), a plain refusal banner, then the sources — each ``[n] title · section
+    (· p. N)`` with the quoted sentence (figures marked); clicking one opens the passage
+    in its context with the cited span highlighted. A refusal lists the nearest
+    passages instead.
 
-    ``reports``: report id → Report; ``texts``: doc file name → the report's full text.
+    ``reports``: report id → Report; ``texts``: report id → the report's stored text
+    (the citations' offsets index it).
     """
     out = ['<div class="rag-sources">']
     out.append(
@@ -165,9 +196,8 @@ def sources_html(
     )
     guard_noted = False
     for note in answer.notes:
-        warn = _is_guard_note(note) or "LLM" in note
         guard_noted |= _is_guard_note(note)
-        out.append(_note_html(note, warn))
+        out.append(_note_html(note, _is_warning(note)))
     if not answer.guard_ok and not guard_noted:
         out.append(_note_html("数字核对未通过 (number guard): 答案中的数字未在引文中找到", True))
     rejected = (answer.extra or {}).get("llm_answer")
@@ -181,33 +211,35 @@ def sources_html(
             '<div class="rag-refused">🚫 报告中没有找到答案 (not answered from the reports)。'
             "下面是最接近的段落，供参考 (nearest passages below)。</div>"
         )
-    items: list[tuple[str, str, str, str, int, int, str]] = []  # label, report id, section, doc, start, end, quote
+    items: list[tuple[str, str, str, int, int, str, int, str]] = []  # label, rid, section, start, end, quote, page, doc
     if answer.citations:
         out.append('<div class="rag-h">来源 (sources) — 点击查看原文 (click to open the passage)</div>')
         for c in answer.citations:
-            items.append((f"[{c.n}]", c.report_id, c.section, c.doc, c.start, c.end, c.quote))
+            items.append((f"[{c.n}]", c.report_id, c.section, c.start, c.end, c.quote, c.page, c.doc))
     elif answer.retrieved:
         out.append('<div class="rag-h">最接近的段落 (nearest passages) — 点击查看原文</div>')
         for i, s in enumerate(answer.retrieved, 1):
-            items.append((f"{i}.", s.report_id, s.section, s.doc, s.start, s.end, s.text))
-    for i, (label, rid, section, doc, start, end, quote) in enumerate(items, 1):
-        full = texts.get(doc)
+            items.append((f"{i}.", s.report_id, s.section, s.start, s.end, s.text, s.page, s.doc))
+    for i, (label, rid, section, start, end, quote, page, doc) in enumerate(items, 1):
+        full = texts.get(rid)
+        title = _title(reports, rid)
         if full is not None and 0 <= start <= end <= len(full):
-            passage = passage_html(full, start, end, radius, heading=f"{section} · {doc} {start}–{end}")
+            passage = passage_html(full, start, end, radius, heading=f"{where(title, section, page)} · {start}–{end}")
             quote = full[start:end]
         else:
             passage = (
                 f'<div class="rag-passage"><div class="rag-ctx-head">{esc(doc)}</div>'
                 f'<div class="rag-ctx"><mark class="{HL}">{highlight_figures(quote)}</mark></div></div>'
             )
-        q = " ".join(quote.split())
+        q = " ".join((quote or "").split())
         if len(q) > 160:
             q = q[:160] + "…"
+        page_tag = f'<span class="rag-page"> · p. {int(page)}</span>' if page else ""
         out.append(
             f'<details class="rag-src" data-n="{i}"><summary>'
             f'<span class="rag-n">{esc(label)}</span> '
-            f'<span class="rag-title">{esc(_title(reports, rid))}</span>'
-            f'<span class="rag-sec"> · {esc(section or "（正文）")}</span>'
+            f'<span class="rag-title">{esc(title)}</span>'
+            f'<span class="rag-sec"> · {esc(section or "（正文）")}</span>{page_tag}'
             f'<div class="rag-quote">“{highlight_figures(q)}”</div>'
             f"</summary>{passage}</details>"
         )
@@ -219,38 +251,118 @@ def error_html(message: str) -> str:
     return f'<div class="rag-sources"><div class="rag-warn">⚠️ {esc(message)}</div></div>'
 
 
+def ok_html(message: str) -> str:
+    return f'<div class="rag-sources"><div class="rag-note">✅ {esc(message)}</div></div>'
+
+
+# --- how the question was understood ------------------------------------------------------
+def _join(values) -> str:
+    return "、".join(str(v) for v in values if str(v) != "")
+
+
+def explain_html(d: Mapping | None) -> str:
+    """``conv.last_query.explain()`` as a small table: intent, indicators (with the measure
+    asked), regions, years, target or result, and what else the reading found. Escaped."""
+    if not d:
+        return ""
+    rows: list[tuple[str, str]] = [("意图 intent", str(d.get("intent") or "other"))]
+    t = d.get("time") or ""
+    rows.append(("时间 time", TIME_LABELS.get(t, t) or "（未指明 not stated）"))
+    parts = []
+    for p in d.get("parts") or ():
+        name = p.get("indicator") or p.get("label") or ""
+        if not name:
+            continue
+        extra = [x for x in (p.get("measure"), f"“{p['label']}”" if p.get("label") and p.get("label") != name else "")
+                 if x]
+        parts.append(name + (f" ({', '.join(extra)})" if extra else ""))
+    rows.append(("指标 indicators", "、".join(parts) or "（无 none）"))
+    names = list(d.get("region_names") or ())
+    keys = list(d.get("regions") or ())
+    regions = _join(names) or _join(k.split("/")[-1] for k in keys)
+    if keys:
+        regions += f" [{_join(keys)}]"
+    rows.append(("地区 regions", regions or "（无 none）"))
+    rows.append(("年份 years", _join(d.get("years") or ()) or "（无 none）"))
+    optional = (
+        ("报告年份 report year", d.get("report_year") or ""),
+        ("相对年份 relative year", d.get("relative") or ""),
+        ("范围 scopes", _join(d.get("scopes") or ())),
+        ("多年数字 multi-year", "是 yes" if d.get("period") else ""),
+        ("列表项数 list count", d.get("list_count") or ""),
+        ("未知地名 unknown places", _join(d.get("unknown_places") or ())),
+        ("关键词 key terms", _join(d.get("terms") or ())),
+        ("主题 topic", _join(d.get("topic") or ())),
+        ("追问 follow-up of", d.get("resolved_from") or ""),
+        ("英文问题 English", "是 yes" if d.get("english") else ""),
+        ("说明 note", d.get("note") or ""),
+    )
+    rows += [(k, str(v)) for k, v in optional if v not in ("", None, 0)]
+    body = "".join(f'<tr><th>{esc(k)}</th><td data-field="{esc(k.split()[-1])}">{esc(v)}</td></tr>' for k, v in rows)
+    return (
+        '<div class="rag-explain"><div class="rag-h">问题理解 (how the question was understood)</div>'
+        f'<table class="rag-explain-table">{body}</table></div>'
+    )
+
+
 # --- reports tab --------------------------------------------------------------------------
-CATALOG_HEADERS = ["地区 region", "年份 year", "标题 title", "ID", "文件 file"]
+CATALOG_HEADERS = ["地区 region", "级别 level", "年份 year", "标题 title", "ID", "格式 format",
+                   "来源 from (region / year)", "文件 file"]
+CATALOG_ID_COL = CATALOG_HEADERS.index("ID")
 
 
-def catalog_rows(reports: Iterable[Report]) -> list[list]:
-    """Rows of the catalog table, by region then year."""
+def level_label(level: str) -> str:
+    return LEVEL_LABELS.get(level or "", level or "?")
+
+
+def source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source or "", source or "?")
+
+
+def level_source(r: Report) -> str:
+    """Where the level came from: the catalog when it says so, else with the region."""
+    return r.source("level") or r.source("region")
+
+
+def _sorted(reports: Iterable[Report]) -> list[Report]:
+    return sorted(reports, key=lambda r: (r.region, r.year, r.id))
+
+
+def catalog_rows(reports: Iterable[Report], formats: Mapping[str, str] | None = None) -> list[list]:
+    """Rows of the catalog table, by region then year. ``formats``: report key → format."""
+    formats = formats or {}
     return [
-        [r.region, r.year, r.title, r.id, r.file]
-        for r in sorted(reports, key=lambda r: (r.region, r.year, r.id))
+        [r.region or "?", level_label(r.level), r.year or "?", r.title, r.id, formats.get(r.key, ""),
+         f"{r.source('region') or '?'} / {r.source('year') or '?'}", r.file]
+        for r in _sorted(reports)
     ]
 
 
 def report_choices(reports: Iterable[Report], all_label: str | None = None) -> list[tuple[str, str]]:
-    """(label, report id) pairs for a dropdown; ``all_label`` adds ("…", "") first."""
+    """(label, report key) pairs for a dropdown; ``all_label`` adds ("…", "") first."""
     out = [(all_label, "")] if all_label else []
-    out += [(f"{r.title} [{r.id}]", r.id) for r in sorted(reports, key=lambda r: (r.region, r.year, r.id))]
+    out += [(f"{r.title} [{r.id}]", r.key) for r in _sorted(reports)]
     return out
 
 
-def report_header_html(r: Report) -> str:
-    bits = [f"{r.region} · {r.year}年 · {r.level}"]
+def report_header_html(r: Report, fmt: str = "") -> str:
+    bits = [f"{r.region or '?'} · {r.year or '?'}年 · {level_label(r.level)}"]
+    if r.parent:
+        bits.append(f"属 {r.parent}")
     if r.speaker:
         bits.append(r.speaker)
     if r.review_years:
         bits.append("回顾 review " + "、".join(map(str, r.review_years)))
     if r.plan_years:
         bits.append("计划 plan " + "、".join(map(str, r.plan_years)))
-    if r.guessed:
-        bits.append("地区/年份为推测 (guessed)")
+    src = (f"地区来自 region from {source_label(r.source('region'))} · 级别来自 level from {source_label(level_source(r))}"
+           f" · 年份来自 year from {source_label(r.source('year'))}")
+    guessed = ' <span class="rag-guessed">推测 guessed</span>' if r.guessed else ""
+    extra = f" · {esc(fmt)}" if fmt else ""
     return (
         f'<div class="rag-report"><div class="rag-report-title">{esc(r.title)}</div>'
-        f'<div class="rag-meta">{esc(" · ".join(bits))} · <code>{esc(r.id)}</code> · <code>{esc(r.file)}</code></div></div>'
+        f'<div class="rag-meta">{esc(" · ".join(bits))} · <code>{esc(r.id)}</code> · <code>{esc(r.file)}</code>{extra}</div>'
+        f'<div class="rag-meta rag-sources-of">{esc(src)}{guessed}</div></div>'
     )
 
 
@@ -278,6 +390,248 @@ def outline_html(sections: Sequence[Section], text: str | None = None, max_chars
         )
     out.append("</div>")
     return "".join(out)
+
+
+# --- upload -------------------------------------------------------------------------------
+_UNSAFE = re.compile(r"[^\w.()（）\[\]【】+\-]+")
+MAX_NAME_BYTES = 180  # of UTF-8: file systems allow 255
+_RESERVED = re.compile(r"^(readme|license|licence|changelog|copying|notice|catalog)(\.|$)", re.I)
+
+
+def safe_upload_name(name: str, suffixes: Iterable[str]) -> str:
+    """A file name safe to write into the uploads folder: the last path component only
+    (no ``..``, no folders, either slash), NFKC-normalised, every character outside
+    letters, digits, CJK and ``._-+()[]`` replaced by ``_``, no leading dot, at most
+    180 bytes, and never a name the folder scan would pass over (README, catalog).
+    Raises ValueError (one line) for a type ``suffixes`` does not accept."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", str(name or "")))[-1]
+    base = "".join(ch for ch in base if ch.isprintable())
+    stem, suffix = os.path.splitext(base)
+    suffix = suffix.lower()
+    accepted = {s.lower() for s in suffixes}
+    if suffix not in accepted:
+        raise ValueError(f"unsupported file type ({suffix or 'no suffix'}); accepted: {' '.join(sorted(accepted))}")
+    stem = _UNSAFE.sub("_", stem).strip(" ._")
+    stem = re.sub(r"_{2,}", "_", stem).strip("_") or "upload"
+    stem = re.sub(r"\.{2,}", ".", stem)
+    if _RESERVED.match(stem):
+        stem = "upload-" + stem
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + suffix
+
+
+def size_problem(size_bytes: int, max_mb: float) -> str:
+    """One line when a file cannot be taken for its size, else ''."""
+    if size_bytes <= 0:
+        return "empty file"
+    if size_bytes > max_mb * 1024 * 1024:
+        return f"file is {size_bytes / 1024 / 1024:.1f} MB, over the {max_mb:g} MB limit (RAG_MAX_FILE_MB)"
+    return ""
+
+
+def upload_result_html(done: Sequence[tuple[str, str, Report | None]], refused: Sequence[tuple[str, str]],
+                       seconds: float = 0.0) -> str:
+    """What an upload did: each indexed report with its detected region, level and year
+    and where each came from; each rejected or skipped file with its one-line reason.
+
+    ``done``: (uploaded name, status added|changed|unchanged, report); ``refused``:
+    (uploaded name, reason)."""
+    out = ['<div class="rag-upload">']
+    status_label = {"added": "新增 added", "changed": "已更新 updated", "unchanged": "已在索引中 already indexed"}
+    if done:
+        out.append(f'<div class="rag-h">已索引 indexed ({len(done)})'
+                   + (f" · {seconds:.1f} s" if seconds else "") + "</div><ul class=\"rag-up-ok\">")
+        for name, status, r in done:
+            if r is None:
+                out.append(f'<li><code>{esc(name)}</code> · {esc(status_label.get(status, status))}</li>')
+                continue
+            out.append(
+                f'<li class="rag-up-report" data-key="{esc(r.key)}"><code>{esc(name)}</code> · '
+                f'{esc(status_label.get(status, status))} · <span class="rag-title">{esc(r.title)}</span> '
+                f'<code>{esc(r.id)}</code><br>'
+                f'地区 region: <strong class="rag-up-region">{esc(r.region or "?")}</strong> ({esc(source_label(r.source("region")))})'
+                f' · 级别 level: <strong class="rag-up-level">{esc(level_label(r.level))}</strong> ({esc(source_label(level_source(r)))})'
+                f' · 年份 year: <strong class="rag-up-year">{esc(r.year or "?")}</strong> ({esc(source_label(r.source("year")))})'
+                + (' <span class="rag-guessed">推测 guessed — 可在下方更正 (correct it below)</span>' if r.guessed else "")
+                + "</li>"
+            )
+        out.append("</ul>")
+    if refused:
+        out.append(f'<div class="rag-h">未索引 not indexed ({len(refused)})</div><ul class="rag-up-refused">')
+        for name, why in refused:
+            out.append(f'<li class="rag-warn"><code>{esc(name)}</code>: {esc(" ".join(str(why).split()))}</li>')
+        out.append("</ul>")
+    if not done and not refused:
+        out.append('<div class="rag-note">ℹ️ 没有文件 (no files)</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+# --- correcting a report's metadata ---------------------------------------------------------
+_YEAR_RANGE = re.compile(r"^((?:19|20)\d\d)\s*[-–—~～至到]\s*((?:19|20)\d\d)$")
+
+
+def parse_year(value) -> int | None:
+    """A year field: '' / None / 0 → None; 1900–2100 → the year; anything else: ValueError."""
+    if value in (None, ""):
+        return None
+    s = unicodedata.normalize("NFKC", str(value)).strip().removesuffix("年")
+    if not s:
+        return None
+    try:
+        y = int(float(s))
+    except ValueError:
+        raise ValueError(f"year {value!r} is not a year (e.g. 2024)") from None
+    if y == 0:
+        return None
+    if not 1900 <= y <= 2100:
+        raise ValueError(f"year {y} is out of range (1900–2100)")
+    return y
+
+
+def parse_years(text) -> tuple[int, ...]:
+    """'2023, 2024' / '2023、2024' / '2021-2025' (a range) → (2023, 2024) …; '' → ().
+    Raises ValueError (one line) for anything that is not a year."""
+    s = unicodedata.normalize("NFKC", str(text or "")).strip()
+    if not s:
+        return ()
+    out: list[int] = []
+    for part in re.split(r"[,，、;；\s]+", s):
+        if not part:
+            continue
+        m = _YEAR_RANGE.match(part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if b < a or b - a > 20:
+                raise ValueError(f"year range {part!r} is not a range of years")
+            out.extend(range(a, b + 1))
+            continue
+        y = parse_year(part)
+        if y is None:
+            raise ValueError(f"{part!r} is not a year")
+        out.append(y)
+    return tuple(sorted(set(out)))
+
+
+def years_text(years: Iterable[int]) -> str:
+    return ", ".join(str(y) for y in years)
+
+
+def correction_fields(r: Report, region: str, level: str, year, review: str, plan: str) -> dict:
+    """The catalog fields a correction form changes: only what differs from the report
+    as indexed; a field emptied becomes None (the catalog entry is dropped and the value
+    is read from the text again). Raises ValueError for a bad year."""
+    region = " ".join(str(region or "").split())
+    level = str(level or "").strip()
+    y = parse_year(year)
+    rv, pl = parse_years(review), parse_years(plan)
+    fields: dict = {}
+    if region != (r.region or ""):
+        fields["region"] = region or None
+    if level != (r.level or ""):
+        fields["level"] = level or None
+    if (y or 0) != (r.year or 0):
+        fields["year"] = y
+    if rv != tuple(r.review_years):
+        fields["review_years"] = list(rv) if rv else None
+    if pl != tuple(r.plan_years):
+        fields["plan_years"] = list(pl) if pl else None
+    return fields
+
+
+# --- compare tab ------------------------------------------------------------------------
+COMPARE_HEADERS = ["地区 region", "级别 level", "年份 year"]
+
+
+def compare_table(cells: Sequence, names: Mapping[str, str], indicators: Sequence[str]) -> tuple[list[str], list[list], list[list]]:
+    """The compare table from ``rag.table.cells``: one row per report (region, level,
+    year), one column per indicator; a cell is the figure as written or "not stated".
+    Returns (headers, rows, refs): ``refs[row][col]`` is what a click on that cell opens
+    — a dict (report key, sentence start/end, indicator name, figure text, section) — or
+    None (the first three columns, and cells not stated)."""
+    order: list[str] = []
+    by_key: dict[str, dict] = {}
+    reports: dict[str, Report] = {}
+    for c in cells:
+        k = c.report.key
+        if k not in by_key:
+            order.append(k)
+            by_key[k] = {}
+            reports[k] = c.report
+        by_key[k][c.indicator] = c
+    headers = COMPARE_HEADERS + [names.get(i, i) for i in indicators]
+    rows, refs = [], []
+    for k in order:
+        r = reports[k]
+        row: list = [r.region or "?", level_label(r.level), r.year or "?"]
+        ref: list = [None, None, None]
+        for ind in indicators:
+            c = by_key[k].get(ind)
+            f = c.figure if c is not None else None
+            row.append(f.text if f is not None else NOT_STATED)
+            ref.append(None if f is None else {
+                "key": k, "report": r.id, "title": r.title, "start": int(f.start), "end": int(f.end),
+                "indicator": names.get(ind, ind), "text": f.text, "section": f.section, "year": int(f.year),
+                "kind": f.kind,
+            })
+        rows.append(row)
+        refs.append(ref)
+    return headers, rows, refs
+
+
+def figure_passage_html(ref: Mapping, text: str, page: int = 0, radius: int = CONTEXT_RADIUS) -> str:
+    """The sentence stating a compare-table figure, in its context, highlighted (like a
+    chat source), under a line naming the report, indicator and figure."""
+    kind = TIME_LABELS.get(ref.get("kind", ""), ref.get("kind", ""))
+    head = (f'<div class="rag-h rag-fig-head">{esc(ref.get("indicator", ""))} · {esc(kind)} {esc(ref.get("year", ""))}'
+            f' · <mark class="{FIG}">{esc(ref.get("text", ""))}</mark></div>')
+    start, end = int(ref.get("start", 0)), int(ref.get("end", 0))
+    if not text or not 0 <= start < end <= len(text):
+        return f'<div class="rag-sources">{head}<div class="rag-warn">⚠️ 原文不可用 (the passage is not available)</div></div>'
+    heading = where(ref.get("title", ""), ref.get("section", ""), page) + f" · {start}–{end}"
+    return f'<div class="rag-sources">{head}{passage_html(text, start, end, radius, heading=heading)}</div>'
+
+
+_SCALES = ((1e8, "亿"), (1e4, "万"))
+_NO_SCALE_UNITS = {"%", "％", "个百分点", "百分点", "‰", "倍"}
+
+
+def chart_panels(cells: Sequence, names: Mapping[str, str], indicators: Sequence[str]) -> list[dict]:
+    """Data for the bar charts: one panel per indicator (and unit, so that 6.5% and
+    200.5亿元 never share an axis); bars are "region year" groups, each with the target
+    and the result for that year where the corpus states them. Only numeric figures
+    (``figure.value``, not qualitative ones) are drawn.
+
+    Returns [{"indicator", "unit", "labels", "target", "result"}] (values None where absent)."""
+    panels: dict[tuple[str, str], dict[tuple[str, int], dict[str, float]]] = {}
+    for c in cells:
+        f = c.figure
+        if f is None or f.value is None or f.measure == "qualitative":
+            continue
+        unit = "%" if f.unit in ("%", "％") else (f.unit or "")
+        groups = panels.setdefault((c.indicator, unit), {})
+        g = groups.setdefault((c.report.region or c.report.id, int(f.year)), {})
+        g.setdefault(f.kind, float(f.value))
+    out = []
+    rank = {ind: i for i, ind in enumerate(indicators)}
+    for (ind, unit), groups in sorted(panels.items(), key=lambda kv: (rank.get(kv[0][0], 99), kv[0][1])):
+        keys = sorted(groups, key=lambda k: (k[0], k[1]))
+        peak = max(abs(v) for g in groups.values() for v in g.values())
+        scale, prefix = 1.0, ""
+        if unit not in _NO_SCALE_UNITS:
+            for s, p in _SCALES:
+                if peak >= s:
+                    scale, prefix = s, p
+                    break
+        out.append({
+            "indicator": names.get(ind, ind),
+            "unit": prefix + unit,
+            "labels": [f"{region} {year}" for region, year in keys],
+            "target": [None if "target" not in groups[k] else groups[k]["target"] / scale for k in keys],
+            "result": [None if "result" not in groups[k] else groups[k]["result"] / scale for k in keys],
+        })
+    return out
 
 
 # --- eval tab -----------------------------------------------------------------------------

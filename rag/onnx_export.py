@@ -1,0 +1,372 @@
+"""ONNX Runtime backends of the embedder (``RAG_EMBED_BACKEND=onnx`` / ``onnx-int8``).
+
+:func:`load_onnx` returns an :class:`OnnxEncoder`, a stand-in for a
+``SentenceTransformer`` with the two things :class:`rag.embed.Embedder` uses:
+``.encode(texts, batch_size=, normalize_embeddings=, prompt_name=)`` and ``.prompts``.
+
+Why not sentence-transformers' own ``backend="onnx"``: it goes through
+``optimum-onnx``, whose releases pin ``transformers<4.58`` while the project runs
+transformers 5, so installing it would downgrade transformers, tokenizers and
+huggingface-hub under the torch backend. Instead the model folder is exported here
+with ``torch.onnx`` (the TorchScript exporter; no ``onnxscript`` needed) and run with
+``onnxruntime`` and the folder's own tokenizer; pooling and normalisation follow the
+folder's ``modules.json`` (Transformer → Pooling → optional Normalize; anything else,
+e.g. a Dense layer, is refused with an :class:`~rag.embed.EmbedError`).
+
+The export happens once, into the model folder itself:
+
+* ``<folder>/onnx/model.onnx`` — fp32, the transformer only (``input_ids``,
+  ``attention_mask`` [, ``token_type_ids``] → ``last_hidden_state``). The padding mask
+  is turned into the additive 4-D mask in the wrapper so that nothing shape-dependent
+  is traced (transformers' own mask helpers bake the example's shape into a trace).
+* ``<folder>/onnx/model_qint8.onnx`` — the same graph with ONNX Runtime's dynamic int8
+  quantisation (weights int8 per tensor, activations quantised on the fly; the word
+  embedding table is quantised too, which is what shrinks the file 4×).
+
+Each file is written in a temporary folder beside it, checked against the torch model
+(fp32: cosine ≥ :data:`MIN_COSINE_FP32` on a few probe texts; int8: ≥
+:data:`MIN_COSINE_INT8`) and then renamed into place together with a
+``<file>.json`` record of what it was made from (weights' size and mtime, exporter
+version). A later load whose record still matches reuses the file; an interrupted export
+leaves nothing behind, and two processes exporting at once each install a whole file.
+
+Threads: ``threads`` sets ONNX Runtime's intra-op thread pool (inter-op is 1,
+sequential execution) and torch's threads during the one-off export.
+
+``python -m rag.onnx_export [FOLDER] [--bench]`` exports (if needed) and, with
+``--bench``, measures throughput and agreement with the torch backend on the indexed
+corpus' chunks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .embed import EmbedError
+
+EXPORT_VERSION = 1  # bump to re-export every folder (a change to the graph or its inputs)
+OPSET = 17
+ONNX_DIR = "onnx"
+FP32_NAME = "model.onnx"
+INT8_NAME = "model_qint8.onnx"
+MIN_COSINE_FP32 = 0.9999
+MIN_COSINE_INT8 = 0.95  # a sanity floor only; the measured figures are in the tests/README
+PROBE_TEXTS = (
+    "passage: 2019年实现地区生产总值639.6亿元,增长7.9%,增速实现全市“四连冠”。",
+    "query: 海曙区2020年GDP增长目标",
+    "passage: The quick brown fox jumps over the lazy dog.  ",
+    "passage: 名词解释：五减是指减租、减息、减税、减费、减支。" * 12,
+)
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
+_export_lock = threading.RLock()
+
+
+# --------------------------------------------------------------------------- folder config
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _pipeline(folder: Path) -> dict:
+    """What the sentence-transformers folder asks for: max length, pooling, normalise, prompts."""
+    modules = _read_json(folder / "modules.json")
+    if not isinstance(modules, list) or not modules:
+        raise EmbedError(f"{folder} is not a sentence-transformers folder (no modules.json); "
+                         "the onnx backends need a local folder — use RAG_EMBED_BACKEND=torch")
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
+        raise EmbedError(f"the onnx backends support Transformer → Pooling [→ Normalize] models, "
+                         f"not {' → '.join(kinds)}; use RAG_EMBED_BACKEND=torch")
+    pool_path = folder / (modules[1].get("path") or "1_Pooling") / "config.json"
+    pool = _read_json(pool_path) or {}
+    modes = [m for m in ("cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens")
+             if pool.get(f"pooling_mode_{m}")]
+    unsupported = [k for k in ("pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken") if pool.get(k)]
+    if not modes or unsupported or pool.get("include_prompt") is False:
+        raise EmbedError(f"the onnx backends do not support the pooling in {pool_path}; use RAG_EMBED_BACKEND=torch")
+    sbert = _read_json(folder / "sentence_bert_config.json") or {}
+    st_conf = _read_json(folder / "config_sentence_transformers.json") or {}
+    return {
+        "max_seq_length": sbert.get("max_seq_length"),
+        "do_lower_case": bool(sbert.get("do_lower_case")),
+        "pooling": modes,
+        "normalize": "Normalize" in kinds,
+        "prompts": dict(st_conf.get("prompts") or {}),
+        "default_prompt_name": st_conf.get("default_prompt_name"),
+    }
+
+
+def _source_fingerprint(folder: Path) -> dict:
+    """The files an export is made from (size and mtime; the converter replaces the whole
+    folder when it rebuilds, and a changed checkpoint changes its size or mtime)."""
+    out = {}
+    for name in _WEIGHT_FILES:
+        p = folder / name
+        if p.is_file():
+            st = p.stat()
+            out[name] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _record(folder: Path, quantized: bool) -> dict:
+    return {"export_version": EXPORT_VERSION, "quantized": quantized, "source": _source_fingerprint(folder)}
+
+
+def onnx_path(folder: str | os.PathLike, quantized: bool) -> Path:
+    return Path(folder) / ONNX_DIR / (INT8_NAME if quantized else FP32_NAME)
+
+
+def is_exported(folder: str | os.PathLike, quantized: bool) -> bool:
+    """True if ``<folder>/onnx`` holds a finished export of the folder's current weights."""
+    folder = Path(folder)
+    path = onnx_path(folder, quantized)
+    rec = _read_json(path.with_name(path.name + ".json"))
+    if not isinstance(rec, dict) or not path.is_file():
+        return False
+    want = _record(folder, quantized)
+    return all(rec.get(k) == v for k, v in want.items()) and rec.get("bytes") == path.stat().st_size
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _tokenizer(folder: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+
+
+def _torch_reference(folder: Path, texts: list[str], conf: dict):
+    """Pooled vectors of ``texts`` (prompts already applied) by the torch model itself."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    return np.asarray(st.encode(texts, batch_size=8, normalize_embeddings=True, convert_to_numpy=True))
+
+
+def _export_fp32(folder: Path, out: Path, threads: int) -> list[str]:
+    import torch
+    from transformers import AutoModel
+
+    tok = _tokenizer(folder)
+    sample = tok(["passage: 2019年实现地区生产总值639.6亿元", "query: GDP"], padding=True, return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+    if names[:2] != ["input_ids", "attention_mask"]:
+        raise EmbedError(f"the tokenizer of {folder} gives {sorted(sample)}; the onnx backends need input_ids "
+                         "and attention_mask — use RAG_EMBED_BACKEND=torch")
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            # additive 4-D mask built here: transformers passes a 4-D mask through untouched,
+            # so no shape of the example input is baked into the trace
+            ext = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
+            kw = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+            return self.m(input_ids=input_ids, attention_mask=ext, **kw).last_hidden_state
+
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        import warnings
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+            torch.onnx.export(
+                Wrapper(model), tuple(sample[n] for n in names), str(out),
+                dynamo=False, input_names=names, output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
+                opset_version=OPSET, do_constant_folding=True,
+            )
+    finally:
+        torch.set_num_threads(old_threads)
+    return names
+
+
+def _quantize(src: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8, per_channel=False, reduce_range=False)
+
+
+def _check(folder: Path, path: Path, quantized: bool, threads: int) -> float:
+    """Min cosine between the new file and the torch model on the probe texts; raises if too low."""
+    import numpy as np
+
+    conf = _pipeline(folder)
+    enc = OnnxEncoder(folder, path, threads, conf)
+    got = enc.encode(list(PROBE_TEXTS), normalize_embeddings=True)
+    ref = _torch_reference(folder, list(PROBE_TEXTS), conf)
+    cos = float(np.min((got * ref).sum(1)))
+    floor = MIN_COSINE_INT8 if quantized else MIN_COSINE_FP32
+    if not cos >= floor:
+        raise EmbedError(f"the onnx export of {folder} does not match the torch model (min cosine {cos:.4f} < "
+                         f"{floor}); use RAG_EMBED_BACKEND=torch")
+    return cos
+
+
+def ensure_export(folder: str | os.PathLike, quantized: bool = False, threads: int = 1) -> Path:
+    """The ONNX file for ``folder`` (exported and checked now if missing or stale)."""
+    folder = Path(folder).absolute()
+    path = onnx_path(folder, quantized)
+    with _export_lock:
+        if is_exported(folder, quantized):
+            return path
+        _pipeline(folder)  # refuse unsupported folders before any heavy work
+        if quantized:
+            src = ensure_export(folder, False, threads)
+        t0 = time.perf_counter()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.tmp-", dir=path.parent))
+        except OSError as e:
+            raise EmbedError(f"cannot write the onnx export into {path.parent} ({e.strerror or e}); "
+                             "make the model folder writable or use RAG_EMBED_BACKEND=torch") from None
+        try:
+            out = tmp / path.name
+            rec = _record(folder, quantized)
+            if quantized:
+                _quantize(src, out)
+            else:
+                rec["inputs"] = _export_fp32(folder, out, threads)
+            rec["seconds_export"] = round(time.perf_counter() - t0, 2)
+            rec["min_cosine_vs_torch"] = round(_check(folder, out, quantized, threads), 6)
+            rec["bytes"] = out.stat().st_size
+            rec["made_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            (tmp / "record.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
+            os.replace(out, path)
+            os.replace(tmp / "record.json", path.with_name(path.name + ".json"))
+        except EmbedError:
+            raise
+        except Exception as e:  # noqa: BLE001 - torch/onnx raise many kinds
+            msg = " ".join(str(e).split())[:200] or type(e).__name__
+            raise EmbedError(f"exporting {folder} to onnx failed ({msg}); use RAG_EMBED_BACKEND=torch") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+# --------------------------------------------------------------------------- run
+
+
+class OnnxEncoder:
+    """Enough of a SentenceTransformer for the embedder: ``encode`` and ``prompts``."""
+
+    def __init__(self, folder: str | os.PathLike, path: str | os.PathLike, threads: int = 1, conf: dict | None = None):
+        import onnxruntime as ort
+
+        self.folder = Path(folder)
+        self.path = Path(path)
+        self.threads = max(1, int(threads))
+        conf = conf or _pipeline(self.folder)
+        self.prompts: dict[str, str] = conf["prompts"]
+        self.default_prompt_name = conf["default_prompt_name"]
+        self.pooling: list[str] = conf["pooling"]
+        self.normalize = conf["normalize"]
+        self.do_lower_case = conf["do_lower_case"]
+        self.tokenizer = _tokenizer(self.folder)
+        limits = [conf["max_seq_length"], getattr(self.tokenizer, "model_max_length", None)]
+        self.max_seq_length = min(int(x) for x in limits if isinstance(x, int) and 0 < x < 10**6) if any(
+            isinstance(x, int) and 0 < x < 10**6 for x in limits) else 512
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = self.threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        self.session = ort.InferenceSession(str(self.path), sess_options=so, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self.encode(["x"]).shape[1])
+
+    def _batch(self, texts: list[str]):
+        import numpy as np
+
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+        feed = {}
+        for name in self.input_names:
+            arr = enc.get(name)
+            if arr is None and name == "token_type_ids":
+                arr = np.zeros_like(enc["input_ids"])
+            feed[name] = np.asarray(arr, dtype=np.int64)
+        hidden = self.session.run(None, feed)[0].astype(np.float32)
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        parts = []
+        for mode in self.pooling:
+            if mode == "cls_token":
+                parts.append(hidden[:, 0])
+            elif mode == "max_tokens":
+                parts.append(np.where(mask > 0, hidden, -1e9).max(1))
+            else:
+                summed = (hidden * mask).sum(1)
+                count = np.clip(mask.sum(1), 1e-9, None)
+                parts.append(summed / (count if mode == "mean_tokens" else np.sqrt(count)))
+        vec = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        if self.normalize:
+            vec = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
+        return vec
+
+    def encode(self, sentences, batch_size: int = 32, normalize_embeddings: bool = False, prompt_name: str | None = None,
+               prompt: str | None = None, convert_to_numpy: bool = True, show_progress_bar=None, **_ignored):
+        import numpy as np
+
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        if prompt is None:
+            name = prompt_name if prompt_name is not None else self.default_prompt_name
+            if name is not None:
+                if name not in self.prompts:
+                    raise ValueError(f"prompt name {name!r} not in {sorted(self.prompts)}")
+                prompt = self.prompts[name]
+        if prompt:
+            texts = [prompt + t for t in texts]
+        if self.do_lower_case:
+            texts = [t.lower() for t in texts]
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # little padding per batch
+        out = [None] * len(texts)
+        step = max(1, int(batch_size))
+        for b in range(0, len(order), step):
+            idx = order[b: b + step]
+            for i, v in zip(idx, self._batch([texts[i] for i in idx])):
+                out[i] = v
+        arr = np.stack(out).astype(np.float32)
+        if normalize_embeddings:
+            arr = arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+        return arr[0] if single else arr
+
+
+def load_onnx(folder: str, quantized: bool, threads: int) -> OnnxEncoder:
+    """An encoder for ``folder`` through ONNX Runtime (exported into ``<folder>/onnx`` on first use)."""
+    if not Path(folder).is_dir():
+        raise EmbedError(f"the onnx backends need a local model folder, not {folder!r}; "
+                         "set RAG_EMBED_MODEL to a folder or use RAG_EMBED_BACKEND=torch")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise EmbedError("onnxruntime is not installed; pip install onnxruntime onnx, "
+                         "or use RAG_EMBED_BACKEND=torch") from None
+    path = ensure_export(folder, quantized, threads)
+    try:
+        return OnnxEncoder(folder, path, threads)
+    except EmbedError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        msg = " ".join(str(e).split())[:200] or type(e).__name__
+        raise EmbedError(f"cannot load {path} ({msg}); delete {path.parent} to export again, "
+                         "or use RAG_EMBED_BACKEND=torch") from None
