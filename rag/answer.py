@@ -25,6 +25,7 @@ from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
 from .support import names_indicator
 from .table import comparison
+from .text.sentences import full_sentence
 from .types import Answer, Citation, Span
 
 REFUSAL = "报告中没有找到相关信息 (the reports do not give this)"
@@ -159,7 +160,7 @@ class Answerer:
             for part, scope in asked:
                 p = None
                 if part.indicator and q.intent != "list":
-                    p = figure_from_facts(self.corpus, route, part, q.period, scope)
+                    p = figure_from_facts(self.corpus, route, part, q.period, scope, q)
                     p = p or figure_from_sentences(q, route, part, res, self.corpus, w, scope)
                 if p is None and q.intent in ("yesno", "other", "list"):
                     p = sentence_piece(q, route, res, self.corpus, w,
@@ -186,6 +187,7 @@ class Answerer:
     def _span(self, p: Piece) -> Span:
         r = self.corpus.by_key[p.key]
         text = self.corpus.text(p.key)
+        p = replace(p, start=(w := full_sentence(text, p.start, p.end))[0], end=w[1])
         return Span(r.file, r.id, p.section or _section(self.corpus, p.key, p.start), p.start, p.end, text[p.start:p.end],
                     1.0, self.corpus.page_at(p.key, p.start))
 
@@ -195,6 +197,7 @@ class Answerer:
         for p in draft.pieces:
             r = self.corpus.by_key[p.key]
             text = self.corpus.text(p.key)
+            p = replace(p, start=(w := full_sentence(text, p.start, p.end))[0], end=w[1])
             same = next((c for c in citations if c.doc == r.file and c.start == p.start and c.end == p.end), None)
             if same is None:
                 same = Citation(len(citations) + 1, r.file, r.id, p.section or _section(self.corpus, p.key, p.start),

@@ -73,14 +73,24 @@ def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "")
             -density.get(f.start, 0), f.start)
 
 
-def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = False, scope: str | None = None) -> Piece | None:
+def fits(q: Query, f: Figure) -> bool:
+    """A figure in the unit the question asks for, and a number when it asks for one."""
+    if q.numeric_only and f.measure == "qualitative":
+        return False
+    if q.unit_kind and lexicon().units.get(f.unit, "") != q.unit_kind:
+        return False
+    return True
+
+
+def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = False, scope: str | None = None,
+                      q: Query | None = None) -> Piece | None:
     """``scope``: "" the whole region, "市级" its own level; None: prefer the whole."""
     if period:
         return None  # the figures found at index time are one year's; a period question needs the text
     wanted = {part.indicator} | set(lexicon().by_id[part.indicator].covers)
     for key in route.reports:
         r = corpus.by_key[key]
-        figs = [f for f in corpus.figures(key) if f.indicator in wanted]
+        figs = [f for f in corpus.figures(key) if f.indicator in wanted and (q is None or fits(q, f))]
         time = route.time or ("target" if route.year and route.year in r.plan_years and route.year not in r.review_years
                               else "result" if route.year else "")
         if time:
@@ -120,6 +130,8 @@ def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpu
             continue
         if scope is not None and part.indicator and not any(f.scope == scope for f in stated(part, s.text)):
             continue
+        if part.indicator and not any(fits(q, f) for f in stated(part, s.text)):
+            continue
         clause = clause_for(part, s.text, scope) if stated(part, s.text) else ""
         return Piece(route.label, one_line(clause or s.text)[: weights.max_answer_chars], s.key, s.start, s.end,
                      s.chunk.section)
@@ -158,6 +170,30 @@ def enumerated(corpus: Corpus, key: str, end: int, limit: int = 2500, max_items:
     return out
 
 
+def _items(text: str) -> int:
+    return max((c.count("、") + len(re.findall(r"[\u4e00-\u9fff]和[\u4e00-\u9fff]", c)) + 1
+                for c in re.split(r"[，,；;。：:]", text)), default=1)
+
+
+def _enumerates(text: str, a: int, b: int, n: int) -> bool:
+    """The sentence (or the enumerated items right after it) lists about ``n`` things."""
+    if _items(text[a:b]) >= n - 1:
+        return True
+    return len(enumerated_after(text, b)) >= n - 1
+
+
+def enumerated_after(text: str, end: int, limit: int = 2500, max_items: int = 12) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in split_sentences(text, end, min(len(text), end + limit)):
+        if _ENUM.match(text[s:e]):
+            out.append((s, e))
+            if len(out) >= max_items:
+                break
+        elif re.match(r"\s*[一二三四五六七八九十]、|\s*#", text[s:e]):
+            break
+    return out
+
+
 def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights, need=None) -> Piece | None:
     """The best supported sentence, for names, lists, yes/no and the rest. ``need``: a
     further test the sentence must pass (e.g. naming the asked indicator)."""
@@ -167,6 +203,8 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
             continue
         if supports(q, None, route, s.text, s.chunk.section, s.chunk.section_kind, r, weights):
             text = one_line(s.text)
+            if q.intent == "list" and q.list_count and not _enumerates(corpus.text(s.key), s.start, s.end, q.list_count):
+                continue  # "“十项行动”是哪十项": a sentence that only names the group does not list it
             if q.intent in ("list", "summary"):
                 items = enumerated(corpus, s.key, s.end)
                 if len(items) >= 2 and items[0][0] - s.end < 200:

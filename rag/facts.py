@@ -172,7 +172,8 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
                 year = _figure_year(sent, kind, doc.report, " ".join(sec.path))
                 if year is None:
                     continue
-                out += _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
+                got = _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
+                out += got + _unit_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), got, lex)
     return _dedupe(out)
 
 
@@ -266,9 +267,21 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
     return out
 
 
+def _unit_figures(sent: str, offset: int, kind: str, year: int, rid: str, section: str, taken: list[Figure], lex) -> list[Figure]:
+    """Figures whose unit names the indicator ("吞吐量2329万标准箱" is a container throughput)."""
+    out = []
+    for q in quantities(sent):
+        ind = next((i for i in lex.indicators if q.unit and q.unit in i.units), None)
+        if ind is None or any(f.indicator == ind.id and offset <= f.start for f in taken if abs(f.value or 0) == q.value):
+            continue
+        out.append(_fig(rid, ind.id, ("level", q.value), kind, year, q, sent, offset, section, "", q.unit))
+    return out
+
+
 def sentence_figures(sentence: str) -> list[Figure]:
     """What one sentence states, by the same grammar (kind and year left open)."""
-    return _sentence_figures(sentence, 0, "", 0, "", "", lexicon())
+    got = _sentence_figures(sentence, 0, "", 0, "", "", lexicon())
+    return got + _unit_figures(sentence, 0, "", 0, "", "", got, lexicon())
 
 
 def _fig(rid, ind_id, mv, kind, year, q: Quantity, sent, offset, section, scope, term) -> Figure:

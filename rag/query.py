@@ -46,6 +46,8 @@ class Query:
     relative: str = ""  # this | last | next (a relative year word, resolved per report)
     terms: tuple[str, ...] = ()  # key terms a supporting sentence should hold
     list_count: int = 0  # "哪五个方面", "三大…": how many items a list answer should have
+    unit_kind: str = ""  # "多少亿元" → money: a figure in another unit does not answer
+    numeric_only: bool = False  # "具体数值是多少": a qualitative target does not answer
     content: str = ""  # the question without places, years and question words: what a sentence should echo
     topic: tuple[str, ...] = ()  # for summary questions: the words naming the part asked about
     period: bool = False  # asks about a multi-year figure (五年, 累计, 年均…)
@@ -118,7 +120,9 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     compare = _has(low, i["compare"]) or (english and _has(low, i["compare_en"]))
     if compare and (n_regions != 1 or re.search(r"最高|最低|highest|lowest|哪些(?:省|地区|城市|市|区|县)|which (?:regions|provinces|cities)", low)):
         return "compare"
-    if _has(low, i["summary"]) or (english and _has(low, i["summary_en"])):
+    if re.search(r"(?<!哪)几个方面|多少个方面|多少项|几项", low) and not re.search(r"哪几|哪些|分别", low):
+        return "count"  # "要重点做好几个方面的工作": the number, not the list
+    if _has(low, i["summary"]) or _match(low, i["summary_patterns"]) or (english and _has(low, i["summary_en"])):
         return "summary"
     if not n_parts and (_has(low, i["summary_weak"]) or (english and _has(low, i["summary_weak_en"]))):
         return "summary"
@@ -129,7 +133,8 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     is_figure = _has(low, figure_words["zh"]) or (english and _has(low, figure_words["en"]))
     if yesno and not re.search(r"多少|几|how much|how many|what", low):
         return "yesno"
-    entity = _has(low, i["entity"]) or (english and re.match(r"^\s*(?:which|who|what)\b", low) is not None)
+    entity = _has(low, i["entity"]) or (english and (re.match(r"^\s*(?:which|who)\b", low) is not None or (
+        re.match(r"^\s*what\b", low) is not None and not n_parts)))
     if entity and not re.search(r"多少|几[个项家所]?|百分之|比重|比例|增速|增长|how much|how many|percent|rate|growth|figure", low):
         return "entity" if not (_has(low, i["list"]) or _match(low, i["list_patterns"])) else "list"
     if _has(low, i["list"]) or _match(low, i["list_patterns"]) or (english and _has(low, i["list_en"])):
@@ -170,7 +175,12 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     from .facts import merge_shares
 
     lex = lexicon()
-    merged = merge_shares(low, lex.asked(low))
+    asked_hits = lex.asked(low)
+    # "民生支出占财政支出比重": the indicator after 占 is the denominator, not the thing asked
+    asked_hits = [h for h in asked_hits if not (re.search(r"占\s*$", low[max(0, h.start - 2): h.start])
+                                              and re.match(r"\s*(?:的)?(?:比重|比例|占比)", low[h.end:]))
+                  or any(o.end <= h.start and re.fullmatch(r"\s*占\s*", low[o.end: h.start]) for o in asked_hits)]
+    merged = merge_shares(low, asked_hits)
     # generic words ("增长目标") name the headline indicator only when nothing else is named
     generic = {t.lower() for t in lex.fallback_terms}
     if any(m.term.lower() not in generic for m, _ in merged):
@@ -391,6 +401,14 @@ def _english_terms(low: str) -> list[str]:
     return out
 
 
+def _unit_kind(q: str) -> str:
+    """The kind of unit a question asks its figure in ("多少亿元" → money)."""
+    lex = lexicon()
+    units = sorted(lex.units, key=len, reverse=True)
+    m = re.search(r"多少\s*(?:万亿|亿|万|千)?\s*(" + "|".join(re.escape(u) for u in units if not u.isascii()) + ")", q)
+    return lex.units.get(m.group(1), "") if m else ""
+
+
 def _list_count(q: str) -> int:
     m = re.search(r"(?:哪|这)?([一二三四五六七八九十两]|\d{1,2})(?:大|个方面|项|个|类|方面)", q)
     if not m:
@@ -513,6 +531,8 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     intent = _intent(low, english, len(regions), len(parts))
     if resolved_from and intent == "other":
         intent = prev.intent
+    if intent in ("other", "entity", "list") and re.search(r"主要(?:预期)?目标|主要(?:经济)?指标|预期目标(?:是什么|有哪些)|main targets|key targets|headline", low):
+        intent = "summary"
     m = _cues()["measure"]
     if intent == "compare" and not parts and (_has(low, m["growth"]) or (english and _has(low, m["growth_en"]))):
         parts = [Part("gdp", "growth", "")]  # "which grew faster": economic growth
@@ -539,6 +559,8 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         terms=terms,
         content=_content(q, names) if not english else "",
         list_count=_list_count(q),
+        unit_kind=_unit_kind(q),
+        numeric_only=bool(re.search(r"数值|具体数字|具体数|多少个百分点|百分之几", q)),
         topic=topic,
         period=period,
         search_text=_search_text(q if not resolved_from else f"{prev.search_text} {q}", parts, names, english, time),

@@ -29,6 +29,8 @@ class Indicator:
     share: str = ""  # the indicator naming this one's share of GDP
     fallback: tuple[str, ...] = ()  # question words naming it only when nothing else is named
     headline: bool = False  # one of the figures of a report's headline sentence
+    units: tuple[str, ...] = ()  # units that name it by themselves (标准箱 → container throughput)
+    elliptic: tuple[str, ...] = ()  # bare words naming it in a sentence already about it
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,22 @@ class Lexicon:
 
     # --- indicators ------------------------------------------------------------------
     def mentions(self, text: str) -> list[Mention]:
-        """Indicators named in report text, leftmost-longest: "进出口" is not "出口"."""
-        return [
+        """Indicators named in report text, leftmost-longest: "进出口" is not "出口"; plus
+        bare words that name an indicator right after its kin ("粮食播种面积…、产量…")."""
+        out = [
             Mention(self._term_owner[m.group(0).lower()], m.start(), m.end(), m.group(0))
             for m in self._text_re.finditer(text)
         ]
+        for ind in self.indicators:
+            for word in ind.elliptic:
+                for m in re.finditer(re.escape(word), text):
+                    if any(o.start <= m.start() < o.end for o in out):
+                        continue
+                    kin = [o for o in out if o.end <= m.start() and o.term.startswith(ind.name[:2])
+                           and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
+                    if kin and re.match(r"[、，,]", text[m.start() - 1: m.start()] or "x"):
+                        out.append(Mention(ind.id, m.start(), m.end(), word))
+        return sorted(out, key=lambda x: x.start)
 
     def asked(self, question: str) -> list[Mention]:
         """Indicators a question names (report terms, question-only names, English)."""
@@ -137,6 +150,8 @@ def _build() -> Lexicon:
             share=r.get("share", ""),
             fallback=tuple(r.get("fallback", ())),
             headline=bool(r.get("headline", False)),
+            units=tuple(r.get("units", ())),
+            elliptic=tuple(r.get("elliptic", ())),
         )
         for r in ind
     )

@@ -70,3 +70,20 @@ def one_line(s: str) -> str:
     """A sentence for display: markdown emphasis and line breaks inside it removed."""
     s = re.sub(r"\*\*", "", s.strip().lstrip("#").strip())
     return re.sub(r"\s*\n\s*", "", s)
+
+
+def full_sentence(text: str, a: int, b: int, head_chars: int = 24) -> tuple[int, int]:
+    """[a, b) widened to whole 。-sentences ("；" and "，" do not end one), and to the short
+    run-in head that opens its line ("更精准措施促进消费。社会消费品零售总额…")."""
+    lo = max(text.rfind(c, 0, a) for c in "。！？!?\n") + 1
+    ends = [i for i in (text.find(c, max(a, b - 1)) for c in "。！？!?\n") if i >= 0]
+    hi = min(ends) + 1 if ends else len(text)
+    if text[hi - 1: hi] == "\n":
+        hi -= 1
+    line = text.rfind("\n", 0, lo) + 1
+    head = text[line:lo].strip(" \t\u3000")
+    if head and len(head) <= head_chars and head.endswith(("。", "！")) and head.count("。") == 1:
+        lo = line
+    while lo < hi and text[lo] in " \t\u3000\n":
+        lo += 1
+    return lo, max(hi, b)
