@@ -72,7 +72,8 @@ def _pack(text: str, units: list[tuple[int, int]], budget: int, overlap: int, mi
     cur: list[tuple[int, int, int]] = []
     cur_t = 0
     for u in sized:
-        if cur and cur_t + u[2] > budget:
+        # the window's own token count (the text between sentences counts too)
+        if cur and (cur_t + u[2] > budget or tokens.count(text[cur[0][0]: u[1]]) > budget):
             windows.append(cur)
             tail: list[tuple[int, int, int]] = []
             tt = 0
@@ -81,6 +82,8 @@ def _pack(text: str, units: list[tuple[int, int]], budget: int, overlap: int, mi
                     break
                 tail.insert(0, v)
                 tt += v[2]
+            if tail and tokens.count(text[tail[0][0]: u[1]]) > budget:
+                tail, tt = [], 0  # no room for the overlap before this sentence
             cur, cur_t = tail, tt
         cur.append(u)
         cur_t += u[2]

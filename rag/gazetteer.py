@@ -116,6 +116,7 @@ class Gazetteer:
     safe: frozenset[str]  # aliases that may name a region in free text on their own
     english: dict[str, tuple[str, ...]] = field(default_factory=dict)  # built on first use
     _first: dict[str, list[str]] = field(default_factory=dict)
+    _english_re: "re.Pattern | None" = None
 
     def get(self, key: str) -> Region | None:
         return self.regions.get(key)
@@ -131,6 +132,7 @@ class Gazetteer:
         extra = extra or {}
         cands: list[tuple[tuple, int, int, str]] = []
         n = len(text)
+        bounds = _word_bounds(text) if n <= 2000 else None
         for i in range(n):
             best = None
             for a in self._first.get(text[i], ()):
@@ -144,7 +146,10 @@ class Gazetteer:
                 continue
             keys = tuple(extra.get(best, ())) + self.aliases.get(best, ())
             top = min((LEVEL_ORDER.get(self.regions[k].level, 3) for k in keys if k in self.regions), default=3)
-            cands.append(((best in extra, -top, len(best), -i), i, i + len(best), best))
+            aligned = bounds is None or (i in bounds and i + len(best) in bounds)
+            if not aligned and best not in extra and top >= 2 and len(best) <= 2 and safe_only:
+                continue  # "东方明珠", "太平洋": a county's short name inside another word
+            cands.append(((best in extra, aligned, -top, len(best), -i), i, i + len(best), best))
         chosen: list[tuple[int, int, str]] = []
         for _, s, e, a in sorted(cands, reverse=True):
             if all(e <= cs or s >= ce for cs, ce, _ in chosen):
@@ -159,30 +164,43 @@ class Gazetteer:
         """Regions named in English or pinyin ("Inner Mongolia", "Haishu District")."""
         if not self.english:
             self._build_english()
-        low = text.lower()
-        out: list[Hit] = []
-        for alias in sorted(self.english, key=len, reverse=True):
-            for m in re.finditer(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", low):
-                if any(h.start < m.end() and m.start() < h.end for h in out):
-                    continue
-                out.append(Hit(m.start(), m.end(), alias, self.english[alias]))
-        return sorted(out, key=lambda h: h.start)
+        return [Hit(m.start(), m.end(), m.group(0), self.english[m.group(0)])
+                for m in self._english_re.finditer(text.lower())]
 
     def _build_english(self) -> None:
         from pypinyin import lazy_pinyin  # lazy: only English questions need it
 
         rules = lexicon().regions
+        explicit: dict[str, list[str]] = {}
+        for name, words in rules["english"].items():
+            for w in words:
+                explicit.setdefault(w.lower(), []).extend(k for k in self.aliases.get(name, ()))
         eng: dict[str, list[str]] = {}
         for key, r in self.regions.items():
             names = set()
             if r.level == "national":
                 names |= {e.lower() for e in rules["national"]["english"]}
-            elif r.short and len(r.short) >= 2:
+            elif r.short and len(r.short) >= 2 and r.name not in rules["english"]:
                 names.add("".join(lazy_pinyin(r.short)).lower())
-            names |= {e.lower() for e in rules["english"].get(r.name, ())}
             for nm in names:
-                eng.setdefault(nm, []).append(key)
-        self.english = {k: tuple(v) for k, v in eng.items()}
+                if nm not in explicit:  # "shanxi" is 山西 only: 陕西 is "shaanxi"
+                    eng.setdefault(nm, []).append(key)
+        for nm, keys in explicit.items():
+            eng[nm] = keys
+        self.english = {k: tuple(dict.fromkeys(v)) for k, v in eng.items()}
+        alts = "|".join(re.escape(a) for a in sorted(self.english, key=len, reverse=True))
+        self._english_re = re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+
+
+def _word_bounds(text: str) -> set[int]:
+    """Offsets where jieba's words of ``text`` start and end."""
+    from .text.tokenize import words
+
+    bounds, pos = {0}, 0
+    for w in words(text):
+        pos += len(w)
+        bounds.add(pos)
+    return bounds
 
 
 def _freq_word(word: str) -> tuple[int, str]:

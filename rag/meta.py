@@ -52,7 +52,7 @@ def _score_regions(g: Gazetteer, text: str, file_name: str, title: str) -> Count
 
     m = re.search(_meta()["meeting"], head)
     if m:
-        add(m.group(1), 6)
+        add(re.sub(r"\s+", "", m.group(1)), 6)
     for m in re.finditer(r"代表([\u4e00-\u9fff]{2,14}?)人民政府", head):
         add(m.group(1), 6)
     titles = "|".join(sorted(_meta()["titles"], key=len, reverse=True))
@@ -103,8 +103,20 @@ def _body_region(g: Gazetteer, text: str, file_name: str) -> Counter:
     return Counter({best: 3.0})
 
 
+def _clean_title(t: str) -> str:
+    """A title without a web page's site suffix ("…_XX区人民政府门户网站") or letter spacing."""
+    t = re.split(r"\s*(?:_|\||-{1,2}|—)\s*(?=[^_|]*(?:网站|门户|政府网|人民网|新华网|日报|首页))", t)[0]
+    if re.fullmatch(r"(?:[\u4e00-\u9fff][ \u3000]+)+[\u4e00-\u9fff]", t.strip()):
+        t = re.sub(r"[ \u3000]+", "", t)
+    return t.strip()
+
+
 def find_region(text: str, file_name: str = "", title: str = "") -> Region | None:
     g = gazetteer()
+    meeting = find_meeting(text)
+    head = text[:HEAD_CHARS]
+    if any(w in meeting or w in head[:300] for w in _meta()["national"]) and not re.search(r"[省市区县]第", meeting):
+        return g.get("全国")  # the State Council's report to the National People's Congress
     score = _score_regions(g, text, file_name, title)
     if not score or max(score.values()) < MIN_HEAD_SCORE:
         score = _body_region(g, text, file_name)
@@ -161,7 +173,7 @@ def find_speaker(text: str) -> str:
 
 def find_meeting(text: str) -> str:
     m = re.search(_meta()["meeting"], text[:HEAD_CHARS])
-    return m.group(1) if m else ""
+    return re.sub(r"\s+", "", m.group(1)) if m else ""
 
 
 def _kind(text: str) -> str:
@@ -176,7 +188,7 @@ def _years(text: str, year: int, kind: str) -> tuple[tuple[int, ...], tuple[int,
     if not year:
         return (), ()
     if kind == "article":
-        return (year - 1,), ()
+        return (year,), ()  # a news article reports on the year it names
     meta = _meta()
     review = {year - 1}
     if any(w in text for w in meta["review_period"]):
@@ -185,6 +197,23 @@ def _years(text: str, year: int, kind: str) -> tuple[tuple[int, ...], tuple[int,
     if year % 5 == 1 and any(w in text for w in meta["plan_period"]):
         plan |= set(range(year, year + 5))
     return tuple(sorted(review)), tuple(sorted(plan))
+
+
+_LEVEL_WORDS = {"全国": "national", "国家": "national", "省": "province", "自治区": "province", "直辖市": "province",
+                "特别行政区": "province", "地级市": "prefecture", "市": "prefecture", "自治州": "prefecture", "地区": "prefecture",
+                "盟": "prefecture", "区": "county", "县": "county", "县级市": "county", "旗": "county", "自治县": "county",
+                "自治旗": "county", "市辖区": "county"}
+
+
+def _level(given: str, region: Region | None) -> str:
+    """national | province | prefecture | county: the gazetteer's level for a known region, else
+    the catalog's word for it ("区", "县级市" → county)."""
+    if region is not None:
+        return region.level
+    given = (given or "").strip()
+    if given in ("national", "province", "prefecture", "county"):
+        return given
+    return _LEVEL_WORDS.get(given, "")
 
 
 def slug(text: str) -> str:
@@ -224,7 +253,7 @@ def describe(file_name: str, text: str, *, title: str = "", catalog: dict | None
     src["speaker"] = "catalog" if speaker is not None else "text"
     speaker = speaker if speaker is not None else find_speaker(text)
     region_name = cat.get("region") or (region.name if region else "")
-    doc_title = cat.get("title") or title or (_lines(text, 1) or [file_name])[0][:60]
+    doc_title = cat.get("title") or _clean_title(title) or _clean_title((_lines(text, 1) or [file_name])[0][:60])
     src["title"] = "catalog" if cat.get("title") else "text"
     rid = cat.get("id") or (f"{slug(region.short or region.name)}-{year}" if region and year else slug(Path(file_name).stem))
     src["id"] = "catalog" if cat.get("id") else ("text" if region and year else "file name")
@@ -234,7 +263,7 @@ def describe(file_name: str, text: str, *, title: str = "", catalog: dict | None
         file=file_name,
         title=doc_title,
         region=region_name,
-        level=cat.get("level") or (region.level if region else ""),
+        level=_level(cat.get("level", ""), region),
         year=year,
         review_years=review,
         plan_years=plan,

@@ -44,8 +44,9 @@ def _rules():
 def clean_label(label: str) -> str:
     label = label.strip().strip("*").strip()
     label = _PAGE_REF.sub("", label)
-    # "政 府 工 作 报 告" → "政府工作报告": spaces between single CJK characters go
-    label = re.sub(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])", "", label)
+    # "政 府 工 作 报 告" → "政府工作报告": letter spacing goes; a space between words stays
+    if re.fullmatch(r"(?:[\u4e00-\u9fff][ \u3000]+)+[\u4e00-\u9fff]", label):
+        label = re.sub(r"[ \u3000]+", "", label)
     label = re.sub(r"\s+", " ", label)
     return label.rstrip("。:：;；,， ")
 

@@ -91,23 +91,19 @@ def test_an_unsupported_figure_is_listed_once():
     assert res.unsupported == ("8%",)
 
 
-@pytest.mark.xfail(strict=True, reason="numbers: '2000多家' is read as the year 2000, so an invented count passes the guard")
 def test_invented_count_with_duo_is_caught():
     res = guard.check("新增企业2000多家 [1]", ["新增企业3000多家"])
     assert not res.ok
 
 
-@pytest.mark.xfail(strict=True, reason="numbers: '两个百分点' is dropped as a small count, so an invented change passes the guard")
 def test_invented_points_in_words_are_caught():
     res = guard.check("占比提高两个百分点 [1]", ["占比提高1个百分点"])
     assert not res.ok
 
 
-@pytest.mark.xfail(strict=True, reason="numbers: '二〇二〇年' is kind 'years' (a duration), so the guard flags a year")
 def test_chinese_numeral_year_is_not_flagged():
     assert guard.check("二〇二〇年地区生产总值增长6.5%左右 [1]", [SPAN]).ok
 
 
-@pytest.mark.xfail(strict=True, reason="numbers: the 2.5 of 'PM2.5' is read as a figure and flagged")
 def test_pm25_name_is_not_flagged():
     assert guard.check("PM2.5平均浓度为30微克/立方米 [1]", ["细颗粒物平均浓度30微克/立方米"]).ok

@@ -74,13 +74,15 @@ def _patterns():
     alt = lambda ws: "|".join(re.escape(w) for w in ws)  # noqa: E731
     joiners = alt(lex.range_joiners)
     # a number, then optionally a range's second number, then scale, unit and qualifier
+    # "2000多家", "5万多人": 多/余 between the number (or its scale) and the unit
+    approx = r"(?P<approx>多|余)?"
     arabic = re.compile(
-        rf"(?P<pct>{_PCT_CN})?(?P<n1>{_ARABIC})(?P<u1>%|％)?"
+        rf"(?<![A-Za-z0-9０-９.．])(?P<pct>{_PCT_CN})?(?P<n1>{_ARABIC})(?![A-Za-z])(?P<u1>%|％)?"
         rf"(?:\s*(?P<join>{joiners})\s*(?P<n2>{_ARABIC}))?"
-        rf"\s*(?P<scale>{alt(scales)})?(?P<unit>{alt(units)})?(?P<after>{alt(after)})?"
+        rf"\s*(?P<scale>{alt(scales)})?{approx}\s*(?P<unit>{alt(units)})?(?P<after>{alt(after)})?"
     )
     chinese = re.compile(
-        rf"(?P<pct>{_PCT_CN})?(?P<n1>{_CN_NUM})(?P<scale>{alt(['万亿', '亿', '万'])})?"
+        rf"(?P<pct>{_PCT_CN})?(?P<n1>{_CN_NUM})(?P<scale>{alt(['万亿', '亿', '万'])})?{approx}"
         rf"(?P<unit>{alt(units)})?(?P<after>{alt(after)})?"
     )
     before_re = re.compile(rf"(?:{alt(before)})\s*$")
@@ -119,18 +121,25 @@ def quantities(text: str) -> list[Quantity]:
         if m.start() < taken:
             continue
         n1 = m.group("n1")
-        # a year ("2020年", a bare 2020) is a date, not a figure
+        # a year ("2020年", "2019 年", a bare 2020, "2016—2020年") is a date, not a figure
         raw = unicodedata.normalize("NFKC", n1)
+        raw2 = unicodedata.normalize("NFKC", m.group("n2") or "")
         if (
             re.fullmatch(r"(?:19|20)\d{2}", raw)
+            and (not raw2 or re.fullmatch(r"(?:19|20)\d{2}", raw2))
             and not m.group("u1")
             and not m.group("pct")
             and not m.group("scale")
+            and not m.group("approx")
             and (m.group("unit") in (None, "年"))
         ):
-            out.append(Quantity(m.start("n1"), m.end("n1") + (1 if m.group("unit") == "年" else 0),
-                                text[m.start("n1"): m.end("n1") + (1 if m.group("unit") == "年" else 0)],
-                                float(raw), "year"))
+            if raw2:
+                out.append(Quantity(m.start("n1"), m.end("n1"), n1, float(raw), "year"))
+                end2 = m.end("unit") if m.group("unit") == "年" else m.end("n2")
+                out.append(Quantity(m.start("n2"), end2, text[m.start("n2"): end2], float(raw2), "year"))
+            else:
+                end = m.end("unit") if m.group("unit") == "年" else m.end("n1")
+                out.append(Quantity(m.start("n1"), end, text[m.start("n1"): end], float(raw), "year"))
             taken = out[-1].end
             continue
         scale = lex.scales.get(m.group("scale") or "", 1.0)
@@ -143,7 +152,7 @@ def quantities(text: str) -> list[Quantity]:
         if kind not in ("percent", "points", "permille", "times"):
             value *= scale
             high = high * scale if high is not None else None
-        q, qt, s = _qualifier(text, m.start(), m.group("after"), before_re)
+        q, qt, s = _qualifier(text, m.start(), m.group("after") or m.group("approx"), before_re)
         end = m.end()
         while end > m.start() and text[end - 1].isspace():
             end -= 1
@@ -159,7 +168,13 @@ def quantities(text: str) -> list[Quantity]:
         # Chinese numerals count as a figure only when they clearly are one: a percentage
         # ("百分之八"), a decimal ("八点八"), or a numeral with a scale or unit ("一千五百亿元")
         # that is more than a small count ("一批", "三个", "五大" are words, not figures)
-        if not (pct or "点" in n1 or scale_w or (unit and (len(n1) > 1 or n1[-1] in _SCALE_CHARS))):
+        strong_unit = unit in ("个百分点", "百分点", "倍", "%", "％")
+        if not (pct or "点" in n1 or scale_w or strong_unit or (unit and (len(n1) > 1 or n1[-1] in _SCALE_CHARS))):
+            continue
+        if unit == "年" and re.fullmatch(r"[一二〇零两三四五六七八九]{4}", n1):
+            digits = "".join("0" if ch in "〇零" else str("一二三四五六七八九".index(ch) + 1) if ch in "一二三四五六七八九" else "2"
+                             for ch in n1)
+            out.append(Quantity(m.start(), m.end(), text[m.start(): m.end()], float(digits), "year", chinese=True))
             continue
         digits = n1
         value = _cn_value(digits)
@@ -177,7 +192,7 @@ def quantities(text: str) -> list[Quantity]:
             value *= scale
         if kind == "plain" and not scale_w and "点" not in n1:
             continue
-        q, qt, s = _qualifier(text, m.start(), m.group("after"), before_re)
+        q, qt, s = _qualifier(text, m.start(), m.group("after") or m.group("approx"), before_re)
         out.append(Quantity(s, m.end(), text[s:m.end()], round(value, 6), kind, unit, scale, q, qt, None, True))
     out.sort(key=lambda q: q.start)
     return out
