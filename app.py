@@ -108,13 +108,14 @@ class Loader:
         threading.Thread(target=self._run, name="rag-load", daemon=True).start()
 
     def _run(self) -> None:
+        svc = None
         try:
-            svc = service.services(require_index=False)
+            svc = service.services(require_index=False)  # a store error here is raised again by get()
             if svc.corpus.reports:
                 svc.embedder.embed_query("预热 warm-up")  # the model loads now, not at the first question
-            self.error = None
-        except Exception as e:  # a store error, a broken setting …
-            self.error = _message(e)
+        except Exception as e:
+            if svc is not None:  # the services are there but the embedding model did not load
+                self.error = f"embedding model: {_message(e)}"
             if not _expected(e):
                 traceback.print_exc()
         finally:
@@ -168,6 +169,8 @@ def status_markdown() -> str:
         return f"⚠️ {fmt.md_text(_message(e))}" + warn
     n_rep, n_pas = len(svc.corpus.reports), len(svc.corpus.chunks)
     mode = fmt.mode_label(svc.answerer.mode)
+    if LOADER.error:
+        warn = f"\n\n⚠️ {fmt.md_text(LOADER.error)}" + warn
     return f"✅ 已就绪 (ready) · {n_rep} 份报告 (reports) · {n_pas} 个段落 (passages) · 模式 mode: **{fmt.md_text(mode)}**" + warn
 
 
@@ -399,15 +402,18 @@ def pick_row(evt: gr.SelectData, rows):
         return gr.skip()
 
 
-def _lists(svc, selected: str | None = None):
-    """(catalog rows, report picker update, chat filter update) after the index changed."""
+_KEEP = object()
+
+
+def _lists(svc, selected=_KEEP):
+    """(catalog rows, report picker update, chat filter update) after the index changed;
+    the picker keeps its report unless ``selected`` (a report key) is given."""
     reports = svc.corpus.reports
     keys = {r.key for r in reports}
-    return (
-        _catalog(svc),
-        gr.Dropdown(choices=fmt.report_choices(reports), value=selected if selected in keys else None),
-        gr.Dropdown(choices=fmt.report_choices(reports, ALL_REPORTS)),
-    )
+    choices = fmt.report_choices(reports)
+    pick = gr.Dropdown(choices=choices) if selected is _KEEP else \
+        gr.Dropdown(choices=choices, value=selected if selected in keys else None)
+    return _catalog(svc), pick, gr.Dropdown(choices=fmt.report_choices(reports, ALL_REPORTS))
 
 
 def _indexed_report(svc, path: Path):
@@ -609,9 +615,17 @@ def compare_chart(panels: list[dict]):
 
 
 def _csv_file(text: str, kind: str, year: int) -> str | None:
+    """The CSV in a fresh folder under the system temp dir (which Gradio serves); folders
+    older than an hour are removed."""
     if not text:
         return None
     CSV_DIR.mkdir(parents=True, exist_ok=True)
+    for old in CSV_DIR.iterdir():
+        try:
+            if time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
     path = CSV_DIR / uuid.uuid4().hex[:8] / f"compare-{kind}-{year or 'own-year'}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8-sig")  # with a BOM: spreadsheets read the Chinese right

@@ -524,8 +524,10 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         parts = parts or list(prev.parts)
         regions = regions or prev.regions
         names = names or prev.region_names
+        new_years = bool(years)
         years = years or (prev.years if not relative else ())
-        time = time or prev.time
+        # "2019年呢?" after a 2020 target: a new year decides by what the reports cover
+        time = time or (prev.time if not new_years else "")
         period = period or prev.period
         relative = relative or (prev.relative if not years else "")
     intent = _intent(low, english, len(regions), len(parts))

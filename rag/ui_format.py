@@ -207,10 +207,8 @@ def sources_html(
             f'<div class="rag-ctx">{esc(str(rejected))}</div></details>'
         )
     if answer.refused:
-        out.append(
-            '<div class="rag-refused">🚫 报告中没有找到答案 (not answered from the reports)。'
-            "下面是最接近的段落，供参考 (nearest passages below)。</div>"
-        )
+        nearest = "下面是最接近的段落，供参考 (nearest passages below)。" if answer.retrieved and not answer.citations else ""
+        out.append(f'<div class="rag-refused">🚫 报告中没有找到答案 (not answered from the reports)。{nearest}</div>')
     items: list[tuple[str, str, str, int, int, str, int, str]] = []  # label, rid, section, start, end, quote, page, doc
     if answer.citations:
         out.append('<div class="rag-h">来源 (sources) — 点击查看原文 (click to open the passage)</div>')
@@ -435,8 +433,9 @@ def upload_result_html(done: Sequence[tuple[str, str, Report | None]], refused: 
     """What an upload did: each indexed report with its detected region, level and year
     and where each came from; each rejected or skipped file with its one-line reason.
 
-    ``done``: (uploaded name, status added|changed|unchanged, report); ``refused``:
-    (uploaded name, reason)."""
+    ``done``: (uploaded name, status added|changed|unchanged, report) — the name it is
+    stored under (sanitised) is the report's ``file``, shown when it differs;
+    ``refused``: (uploaded name, reason)."""
     out = ['<div class="rag-upload">']
     status_label = {"added": "新增 added", "changed": "已更新 updated", "unchanged": "已在索引中 already indexed"}
     if done:
@@ -446,8 +445,9 @@ def upload_result_html(done: Sequence[tuple[str, str, Report | None]], refused: 
             if r is None:
                 out.append(f'<li><code>{esc(name)}</code> · {esc(status_label.get(status, status))}</li>')
                 continue
+            stored = f' → <code class="rag-up-stored">{esc(r.file)}</code>' if r.file and r.file != name else ""
             out.append(
-                f'<li class="rag-up-report" data-key="{esc(r.key)}"><code>{esc(name)}</code> · '
+                f'<li class="rag-up-report" data-key="{esc(r.key)}"><code>{esc(name)}</code>{stored} · '
                 f'{esc(status_label.get(status, status))} · <span class="rag-title">{esc(r.title)}</span> '
                 f'<code>{esc(r.id)}</code><br>'
                 f'地区 region: <strong class="rag-up-region">{esc(r.region or "?")}</strong> ({esc(source_label(r.source("region")))})'

@@ -137,7 +137,8 @@ def _svc(tmp_path=None, corpus=None, answerer=None, **settings):
 
 class _FakeLoader:
     def __init__(self, svc=None, error=None):
-        self.svc, self.error = svc, error
+        self.svc, self.fail = svc, error
+        self.error = None  # the real Loader's note about the embedding model
         self.done = threading.Event()
         self.done.set()
 
@@ -147,8 +148,8 @@ class _FakeLoader:
     def get(self, require_index=True):
         from rag.service import IndexMissing
 
-        if self.error:
-            raise self.error
+        if self.fail:
+            raise self.fail
         if require_index and not self.svc.corpus.reports:
             raise IndexMissing("还没有建立索引 (no reports are indexed): run `rag index` (or `make run`) first")
         return self.svc
@@ -265,6 +266,8 @@ def test_status_shows_settings_problems(app_module, monkeypatch):
     assert md.count("⚠️") == 2 and "RAG\\_LLM\\_TIMEOUT" in md and "<b>" not in md
     monkeypatch.setattr(app_module, "current_settings", lambda: SimpleNamespace(problems=()))
     assert "⚠️" not in app_module.status_markdown()
+    app_module.LOADER.error = "embedding model: no model files in /x"  # the warm-up failed
+    assert "⚠️ embedding model: no model files in /x" in app_module.status_markdown()
 
 
 def test_api_ask_returns_the_answer_dict(app_module, monkeypatch):
@@ -387,7 +390,7 @@ def test_upload_copies_sanitised_files_indexes_them_and_lists_the_result(app_mod
     assert all(p.parent == uploads for p in calls[0])
     assert seen and seen[-1][0][0] == 1.0 and any("anji_report.docx" in str(k.get("desc")) for _, k in seen)
     ok = html.split('class="rag-up-ok"')[1].split("</ul>")[0]
-    assert "anji &lt;report&gt;.docx" in ok and "安吉县" in ok and "2024" in ok and "正文 text" in ok
+    assert "anji &lt;report&gt;.docx</code> → <code class=\"rag-up-stored\">anji_report.docx" in ok and "安吉县" in ok and "2024" in ok and "正文 text" in ok
     refused = html.split('class="rag-up-refused"')[1]
     assert "scan.pdf</code>: no text layer (a scanned PDF?)" in refused
     assert "virus.exe</code>: unsupported file type (.exe)" in refused
@@ -572,7 +575,17 @@ class _App:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def empty_app(tmp_path_factory):
+    """An app over an empty RAG_HOME, started at once: it boots while the seeds index."""
+    app = _App(tmp_path_factory.mktemp("empty-home"), "app-server-no-index")
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, empty_app):
     """The app over a RAG_HOME indexed from the seeds with `rag index`; yields its URL."""
     home = tmp_path_factory.mktemp("app-home")
     rag = Path(sys.executable).with_name("rag")
@@ -723,11 +736,14 @@ def test_browser_upload_correct_and_reports_tab(ready_url, browser, tmp_path):
         expect(report.locator(".rag-up-year")).to_have_text("2024")
         expect(report.locator(".rag-up-level")).to_have_text("县级 county")
         expect(report).to_contain_text("正文 text")
-        expect(report).to_contain_text("安吉县_2024_报告_1.docx")  # the sanitised name
+        expect(report.locator(".rag-up-stored")).to_have_text("安吉县_2024_报告_1.docx")  # stored under a safe name
         expect(result.locator(".rag-up-refused")).to_contain_text("notes.xyz")
         expect(result.locator(".rag-up-refused")).to_contain_text("unsupported file type (.xyz)")
         expect(page.locator("#status")).to_contain_text("6 份报告")
         page.screenshot(path=str(ARTIFACTS / "app-upload.png"), full_page=True)
+        # the uploaded report answers questions at once (dense and sparse retrieval refreshed)
+        d = _client(ready_url).predict("安吉县2024年地区生产总值增长目标是多少?", api_name="/ask")
+        assert "5.5%左右" in d["answer"] and any(c["doc"] == "安吉县_2024_报告_1.docx" for c in d["citations"]), d
 
         # the new report is in the catalog; correct its year
         cell = page.locator("#catalog").get_by_text("anji-2024").first
@@ -826,23 +842,19 @@ def test_api_empty_question_is_a_clear_error(ready_url):
 
 
 @pytest.mark.slow
-def test_app_without_index_names_the_fix(tmp_path, browser):
+def test_app_without_index_names_the_fix(empty_app, browser):
     from gradio_client.exceptions import AppError
     from playwright.sync_api import expect
 
-    app = _App(tmp_path, "app-server-no-index")
+    empty_app.wait()
+    with pytest.raises(AppError) as e:
+        _client(empty_app.url).predict(QUESTION, api_name="/ask")
+    msg = str(e.value)
+    assert "rag index" in msg and "Traceback" not in msg
+    page = browser.new_page()
     try:
-        app.wait()
-        with pytest.raises(AppError) as e:
-            _client(app.url).predict(QUESTION, api_name="/ask")
-        msg = str(e.value)
-        assert "rag index" in msg and "Traceback" not in msg
-        page = browser.new_page()
-        try:
-            page.goto(app.url)
-            expect(page.locator("#status")).to_contain_text("rag index", timeout=120_000)
-            expect(page.locator("#status")).to_contain_text("upload")
-        finally:
-            page.close()
+        page.goto(empty_app.url)
+        expect(page.locator("#status")).to_contain_text("rag index", timeout=120_000)
+        expect(page.locator("#status")).to_contain_text("upload")
     finally:
-        app.stop()
+        page.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -194,6 +195,8 @@ def test_sources_html_refusal_and_warnings():
     a = _answer(refused=True, citations=(), retrieved=(near,), answer="报告中没有找到相关信息")
     out = fmt.sources_html(a, {"haishu-2020": REPORT}, {"haishu-2020": TEXT})
     assert "rag-refused" in out and "最接近的段落" in out and '<details class="rag-src"' in out
+    bare = fmt.sources_html(replace(a, retrieved=()), {}, {})
+    assert "rag-refused" in bare and "最接近" not in bare and "rag-src" not in bare
     g = _answer(guard_ok=False, notes=("数字核对未通过 (number guard): 7% 不在所引原文中",), mode="llm:gemma @ http://x/v1")
     out = fmt.sources_html(g, {}, {"haishu-2020": TEXT})
     assert "rag-warn" in out and "number guard" in out and "LLM: gemma" in out
@@ -286,7 +289,9 @@ def test_upload_result_lists_reports_with_sources_and_refusals():
     _no_raw_markup(out)
     ok = _visible(out.split('class="rag-up-ok"')[1].split("</ul>")[0])
     assert "安吉县 (正文 text)" in ok and "县级 county (正文 text)" in ok and "2024 (文件名 file name)" in ok
-    assert "新增 added" in ok and "推测 guessed" in ok
+    assert "新增 added" in ok and "推测 guessed" in ok and "→" not in ok
+    renamed = fmt.upload_result_html([("安吉县 <1>.docx", "added", replace(anji, file="安吉县_1.docx"))], [])
+    assert "<code>安吉县 &lt;1&gt;.docx</code> → <code class=\"rag-up-stored\">安吉县_1.docx</code>" in renamed
     refused = _visible(out.split('class="rag-up-refused"')[1])
     assert "scan.pdf: no text layer (a scanned PDF?)" in refused and "<b>x</b>.exe: unsupported <b>" in refused
     assert "没有文件" in fmt.upload_result_html([], [])
