@@ -16,8 +16,8 @@ import time
 from dataclasses import replace
 
 from . import guard, tokens
-from .compose import (Draft, Piece, figure_from_facts, figure_from_sentences, headline, is_headline_summary,
-                      section_pieces, sentence_piece, signoff_piece, speaker_piece)
+from .compose import (Draft, Piece, figure_from_facts, figure_from_sentences, group_pieces, headline,
+                      is_headline_summary, section_pieces, sentence_piece, signoff_piece, speaker_piece)
 from .corpus import Corpus
 from .lexicon import lexicon
 from .query import Query, analyze
@@ -148,8 +148,11 @@ class Answerer:
             got = section_pieces(q, route, self.corpus, w)
             if got:
                 return got
-        if q.intent == "list" and q.topic:
-            got = section_pieces(q, route, self.corpus, w, min_match=0.8)
+        if q.intent == "list":
+            got = section_pieces(q, route, self.corpus, w, min_match=0.8) if q.topic else []
+            members = group_pieces(q, route, self.corpus, w)
+            if members and (not got or (q.list_count and abs(len(members) - q.list_count) < abs(len(got) - 1 - q.list_count))):
+                got = members
             if got:
                 return got
             p = headline(self.corpus, route, route.time) if route.time and is_headline_summary(q) else None

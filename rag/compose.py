@@ -22,7 +22,7 @@ from .retrieve import Result
 from .route import Route
 from .structure import children, subtree_end
 from .support import clause_for, stated, supports
-from .text.sentences import one_line, split_sentences
+from .text.sentences import one_line, split_clauses, split_sentences
 from .types import Figure, Span
 
 
@@ -67,9 +67,15 @@ def preferred_measure(part: Part, time: str) -> str:
     return "level" if time != "target" and "level" in ind.measures else ind.default
 
 
-def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "") -> tuple:
+_TARGET_CUE = re.compile(r"力争|确保|目标|预期|争取|达到|突破|以上|左右|以内|控制在")
+
+
+def _figure_rank(f: Figure, part: Part, density: dict[int, int], time: str = "", text: str = "") -> tuple:
     measure_ok = f.measure == preferred_measure(part, time or f.kind)
-    return (0 if f.scope == "" else 1, 0 if measure_ok else 1, 0 if f.measure != "qualitative" else 1,
+    sentence = text[f.start: f.end] if text else ""
+    # a target is stated with a target's words; "每年接待游客近3亿人次" in the plan part is not one
+    cue = 0 if f.kind != "target" or f.qualifier or _TARGET_CUE.search(sentence) else 1
+    return (0 if f.scope == "" else 1, 0 if measure_ok else 1, 0 if f.measure != "qualitative" else 1, cue,
             -density.get(f.start, 0), f.start)
 
 
@@ -109,7 +115,8 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
         density: dict[int, int] = {}
         for f in corpus.figures(key):
             density[f.start] = density.get(f.start, 0) + 1
-        figs.sort(key=lambda f: _figure_rank(f, part, density, time))
+        full = corpus.text(key)
+        figs.sort(key=lambda f: _figure_rank(f, part, density, time, full))
         if not time and len({f.kind for f in figs}) > 1:
             figs = [f for f in figs if f.kind == "result"] or figs
         f = figs[0]
@@ -243,7 +250,8 @@ def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
             groups.setdefault(_full_sentence(text, f.start, f.end), set()).add(f.indicator)
 
         def weight(span) -> float:
-            return sum(3 if lex.by_id[i].headline else 1 for i in groups[span])
+            # GDP leads a report's headline; the other headline indicators follow
+            return sum(5 if i == "gdp" else 3 if lex.by_id[i].headline else 1 for i in groups[span])
 
         a, b = max(groups, key=lambda sp: (weight(sp), -sp[0]))
         for nxt in sorted(groups):
@@ -312,6 +320,12 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                 heads.append((a, text[a:b].rstrip("。！"), None))
         heads.sort(key=lambda h: h[0])
         pieces = []
+        if heads and sec.body_start > sec.start:
+            # the part's own head first: what the question names, cited
+            hs, he = sec.start, sec.body_start
+            while he > hs and text[he - 1].isspace():
+                he -= 1
+            pieces.append(Piece(route.label, one_line(text[hs:he]), key, hs, he, " > ".join(sec.path)))
         for pos, head, c in heads[: weights.max_summary_lines]:
             if c is not None:
                 a, b = _lead(text, c)
@@ -352,6 +366,65 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
             answer = line
         return Piece(route.label, answer, key, a, a + len(line), "")
     return None
+
+
+_COUNT_PREFIX = re.compile(r"^(?:哪|这)?[一二三四五六七八九十两\d]+(?:大|个|项|类|条|张|批)")
+_GROUP_HEADS = ("行动", "攻坚战", "工程", "集群", "集聚区", "计划", "战略", "中心", "高地", "基地", "产业", "体系", "平台",
+                "园区", "示范区", "改革", "项目", "举措", "机制", "清单", "品牌", "城市", "专项")
+
+
+def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]:
+    """A named group whose members the report states one by one ("实施重大基础设施建设攻坚
+    行动。…实施城中村改造攻坚行动。…"): each member's clause, cited, in order."""
+    from .text.tokenize import words
+
+    phrases = [t for t in q.topic if len(t) >= 4] or [q.content.replace(" ", "")]
+    noun, mods = "", []
+    for ph in phrases:
+        ph = _COUNT_PREFIX.sub("", re.sub(r"[“”\"「」]", "", ph))
+        ws = [w for w in words(ph) if re.search(r"[\u4e00-\u9fff]", w)]
+        if not ws:
+            continue
+        # the head noun: the last word(s) ending in a group word ("攻坚行动", "产业集群")
+        for n in (2, 1):
+            cand = "".join(ws[-n:])
+            if cand.endswith(_GROUP_HEADS) and len(cand) >= 2:
+                noun, mods = cand, [w for w in ws[:-n] if len(w) >= 2 and not _COUNT_PREFIX.match(w)][-1:]
+                break
+        if noun:
+            break
+    if not noun:
+        return []
+    want = q.list_count or 0
+    part = {"target": "plan", "result": "review"}.get(route.time, "")
+    for key in route.reports:
+        text = corpus.text(key)
+        pieces: list[Piece] = []
+        for ks, ke in corpus.keep(key) or [(0, len(text))]:
+            for a, b in split_sentences(text, ks, ke):
+                sent = text[a:b]
+                if part and noun in sent:
+                    sec = corpus.section_at(key, a)
+                    if sec is not None and sec.kind in ("plan", "review") and sec.kind != part:
+                        continue  # a target's members are in the plan, a result's in the review
+                if noun not in sent or any(m not in sent for m in mods):
+                    continue
+                for ca, cb in split_clauses(text, a, b):
+                    clause = text[ca:cb]
+                    at = clause.find(noun)
+                    if at < 0 or (mods and not all(m in clause for m in mods)):
+                        continue
+                    item = clause[: at + len(noun)].strip("，,；;。：:、“”\" \u3000")
+                    item = re.sub(r"^(?:要|将|并|全力|加快|大力|积极|深入|持续|着力|继续|奋力|强力|坚决|全面|切实|扎实)*"
+                                  r"(?:实施|推进|打造|建设|培育|打好|打赢|做强|发展|开展|创建)", "", item)
+                    item = item.strip("，,；;。：:、“”\" ")
+                    if _COUNT_PREFIX.search(item) or re.search(r"[一二三四五六七八九十两\d]+(?:大|个)[\u4e00-\u9fff“]", item):
+                        continue  # the group's own name ("城建“六大攻坚行动”"), not a member
+                    if len(item) > len(noun) + 1 and not any(p.text == item for p in pieces):
+                        pieces.append(Piece(route.label, item, key, ca, cb, ""))
+        if len(pieces) >= max(2, want - 1 if want else 2):
+            return pieces[: max(want, 2) if want else weights.max_summary_lines]
+    return []
 
 
 def signoff_piece(route: Route, corpus: Corpus) -> Piece | None:

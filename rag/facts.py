@@ -77,10 +77,17 @@ def _linking_words() -> re.Pattern:
 
 
 def _linked(between: str) -> bool:
-    for q in reversed(quantities(between)):
+    """Only verbs, scopes, qualifiers and other figures stand between an indicator and its
+    figure — or one short clause without figures ("粮食总产量再上新台阶，突破1600亿斤")."""
+    qs = quantities(between)
+    for q in reversed(qs):
         between = between[: q.start] + " " + between[q.end:]
     rest = _linking_words().sub("", between)
-    return len(re.findall(r"[\u4e00-\u9fff]", rest)) <= 1
+    if len(re.findall(r"[\u4e00-\u9fff]", rest)) <= 1:
+        return True
+    head, sep, tail = between.rpartition("，")
+    return (bool(sep) and not qs and len(head) <= 12 and "、" not in head
+            and len(re.findall(r"[\u4e00-\u9fff]", _linking_words().sub("", tail))) <= 1)
 
 
 def _measure(ind_id: str, between: str, q: Quantity, forced: str = "") -> tuple[str, float | None] | None:

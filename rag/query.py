@@ -126,7 +126,7 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "summary"
     if not n_parts and (_has(low, i["summary_weak"]) or (english and _has(low, i["summary_weak_en"]))):
         return "summary"
-    if _has(low, i["count"]) or (english and _has(low, i["count_en"])):
+    if (_has(low, i["count"]) and "哪几" not in low) or (english and _has(low, i["count_en"])):
         return "count"
     yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", low) is not None)
     figure_words = _cues()["figure"]
@@ -136,8 +136,11 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     entity = _has(low, i["entity"]) or (english and (re.match(r"^\s*(?:which|who)\b", low) is not None or (
         re.match(r"^\s*what\b", low) is not None and not n_parts)))
     if entity and not re.search(r"多少|几[个项家所]?|百分之|比重|比例|增速|增长|how much|how many|percent|rate|growth|figure", low):
-        return "entity" if not (_has(low, i["list"]) or _match(low, i["list_patterns"])) else "list"
-    if _has(low, i["list"]) or _match(low, i["list_patterns"]) or (english and _has(low, i["list_en"])):
+        singular = re.search(r"哪个|哪一|哪位|哪家|哪座|哪条|\bwhich (?!\w+s\b)|\bwho\b", low)
+        plural = _has(low, i["list"]) or _match(re.sub(r"“[^”]*”", "", low), i["list_patterns"])
+        return "list" if plural and not singular else "entity"
+    unquoted = re.sub(r"“[^”]*”|\"[^\"]*\"", "", low)  # "“全国十大考古新发现”" is a name, not a count
+    if _has(low, i["list"]) or _match(unquoted, i["list_patterns"]) or (english and _has(low, i["list_en"])):
         return "list" if not (is_figure and n_parts) else "figure"
     if is_figure or n_parts:
         return "figure"
@@ -410,6 +413,7 @@ def _unit_kind(q: str) -> str:
 
 
 def _list_count(q: str) -> int:
+    q = re.sub(r"“[^”]*”(?=[^？?]*(?:哪个|哪一|哪家|哪位))", "", q)  # a quoted name before a singular ask
     m = re.search(r"(?:哪|这)?([一二三四五六七八九十两]|\d{1,2})(?:大|个方面|项|个|类|方面)", q)
     if not m:
         return 0

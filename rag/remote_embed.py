@@ -81,6 +81,7 @@ class RemoteEmbedder:
         self._lock = threading.Lock()  # model discovery
         self._client_lock = threading.Lock()
         self._client = client
+        self._checked = False  # the configured model was looked up in GET /models
 
     # ------------------------------------------------------------------ identity
 
@@ -91,6 +92,7 @@ class RemoteEmbedder:
             with self._lock:
                 if not self._served:
                     self._served = self._discover_model()
+                    self._checked = True
                     if self._served == PACKAGED_SERVED_NAME:
                         self._dim = self._dim or PACKAGED_DIM
         return self._served
@@ -146,6 +148,8 @@ class RemoteEmbedder:
         if not texts:
             return []
         model = self.served_model
+        if not self._checked:
+            self._check_model(model)
         prefix = E5_PROMPTS[kind] if self.prefixes else ""
         out: list[list[float]] = []
         for b in range(0, len(texts), max(1, batch_size)):
@@ -188,6 +192,18 @@ class RemoteEmbedder:
             self._dim = len(out[0])
         return out
 
+    def _check_model(self, model: str) -> None:
+        """A server with one model may embed with it whatever name it is asked for (Infinity
+        does): the configured name must be one it lists, or the vectors would be filed under
+        the wrong vector space. Servers without a usable /models are taken at their word."""
+        data = self._call("GET", "/models", None, optional=True)
+        ids = [str(m.get("id")) for m in (data.get("data") or []) if isinstance(m, dict)] \
+            if isinstance(data, dict) and isinstance(data.get("data"), list) else []
+        if ids and model not in ids:
+            raise EmbedError(f"embedding server at {self.base_url} serves {', '.join(ids[:6])}, not {model!r}; "
+                             "check RAG_EMBED_REMOTE_MODEL")
+        self._checked = True
+
     def _discover_model(self) -> str:
         data = self._call("GET", "/models", None)
         ids = []
@@ -211,8 +227,9 @@ class RemoteEmbedder:
             self._client = httpx.Client(trust_env=not _is_loopback(self.base_url))
         return self._client
 
-    def _call(self, method: str, path: str, payload):
-        """One API call within ``timeout`` seconds in total; JSON back, or an EmbedError."""
+    def _call(self, method: str, path: str, payload, optional: bool = False):
+        """One API call within ``timeout`` seconds in total; JSON back, or an EmbedError.
+        ``optional``: an endpoint the server may lack — None when it answers 404/405 or not JSON."""
         roots = [self._root] if self._root else [self.base_url, self.base_url + "/v1"]
         deadline = time.monotonic() + self.timeout
         last = None
@@ -223,7 +240,14 @@ class RemoteEmbedder:
                 continue
             if status < 400:
                 self._root = root
-            return self._decode(root + path, status, body)
+            if optional and status in (404, 405):
+                return None
+            try:
+                return self._decode(root + path, status, body)
+            except EmbedError:
+                if optional and status < 400:
+                    return None
+                raise
         return self._decode(roots[-1] + path, *last)  # pragma: no cover - loop always returns
 
     def _send(self, method: str, url: str, payload, deadline: float) -> tuple[int, bytes]:
