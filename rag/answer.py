@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from . import guard, tokens
 from .compose import (Draft, Piece, figure_from_facts, figure_from_sentences, group_pieces, headline,
-                      is_headline_summary, section_pieces, sentence_piece, signoff_piece, speaker_piece)
+                      is_headline_summary, section_pieces, sentence_piece, signoff_piece, source_piece, speaker_piece)
 from .corpus import Corpus
 from .lexicon import lexicon
 from .query import Query, analyze
@@ -25,6 +25,7 @@ from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
 from .support import names_indicator
 from .table import comparison
+from .text.numbers import figures
 from .text.sentences import full_sentence
 from .types import Answer, Citation, Span
 
@@ -140,6 +141,9 @@ class Answerer:
         if q.intent == "signoff":
             p = signoff_piece(route, self.corpus)
             return [p] if p else []
+        if q.intent == "source":
+            p = source_piece(route, self.corpus)
+            return [p] if p else []
         if q.intent == "summary":
             if is_headline_summary(q):
                 p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"))
@@ -214,10 +218,19 @@ class Answerer:
         answer = sep.join(lines)
         if draft.verdict:
             answer = draft.verdict + "。" + answer
+        derived = []
+        if _DIFF.search(q.text) and len(draft.pieces) == 2:
+            # "相差多少": the difference of the two figures cited, said to be computed
+            fa = next((x for x in figures(draft.pieces[0].text) if x.kind != "year"), None)
+            fb = next((x for x in figures(draft.pieces[1].text) if x.kind != "year"), None)
+            d = guard.derived_difference(fa, fb) if fa and fb else None
+            if d is not None:
+                derived.append(d)
+                answer += f"\n两者相差{_show(d)}（按所引数字计算 computed from the cited figures）"
         missing = draft.missing + problems
         if missing:
             answer += "\n（" + "；".join(missing) + "）"
-        g = guard.check(answer, [c.quote for c in citations], q.text)
+        g = guard.check(answer, [c.quote for c in citations], q.text, derived)
         notes = tuple(missing) + ((note,) if note else ()) + ((g.message(),) if not g.ok else ())
         return Answer(q.text, answer, False, tuple(citations), tuple(draft.retrieved), "extractive", notes=notes,
                       guard_ok=g.ok, extra={"query": q.explain()})
@@ -250,6 +263,21 @@ class Answerer:
         why = "；".join(dict.fromkeys(r for r in reasons if r))
         text = f"{REFUSAL}。{why}。" + ("以下是最接近的段落，供参考。" if retrieved else "")
         return Answer(q.text, text, True, (), tuple(retrieved), "extractive", extra={"query": q.explain()})
+
+
+_DIFF = re.compile(r"相差|差多少|差距|多多少|少多少|高多少|低多少|高出多少|低出多少|差值|how much (?:more|less|higher|lower)|difference")
+_SCALE_WORDS = {1e12: "万亿", 1e8: "亿", 1e4: "万", 1e3: "千"}
+
+
+def _show(q) -> str:
+    """A computed figure written the way reports write it ("336.8亿斤", "1.2个百分点")."""
+    if q.kind == "points":
+        return f"{q.value:g}个百分点"
+    if q.kind in ("percent", "permille"):
+        return f"{q.value:g}{q.unit or '%'}"
+    word = _SCALE_WORDS.get(q.scale, "")
+    v = q.value / q.scale if word else q.value
+    return f"{round(v, 4):g}{word}{q.unit}"
 
 
 def _part_label(part) -> str:

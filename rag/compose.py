@@ -346,6 +346,21 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
     return []
 
 
+def source_piece(route: Route, corpus: Corpus) -> Piece | None:
+    """The source line in a report's opening ("来源：解放日报")."""
+    for key in route.reports:
+        r = corpus.by_key[key]
+        text = corpus.text(key)
+        at = text.find(r.outlet) if r.outlet else -1
+        if at < 0 or at > 600:
+            continue
+        a = text.rfind("\n", 0, at) + 1
+        b = text.find("\n", at)
+        b = len(text) if b < 0 else b
+        return Piece(route.label, one_line(text[a:b]), key, a, b, "")
+    return None
+
+
 def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
     """The speaker (or meeting) from the report's opening lines, cited to the line naming it."""
     for key in route.reports:

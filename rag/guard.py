@@ -44,9 +44,20 @@ class GuardResult:
         return "数字核对未通过 (number guard): " + "、".join(self.unsupported) + " 不在所引原文中 (not found in the cited passages)"
 
 
-def check(answer: str, cited_texts: list[str], question: str = "") -> GuardResult:
-    """Every figure of ``answer`` must occur (by value and kind) in one of ``cited_texts``."""
-    pool = [q for t in cited_texts for q in quantities(t)]
+def derived_difference(a: Quantity, b: Quantity) -> Quantity | None:
+    """The difference of two cited figures of the same kind and unit, as a figure."""
+    if a.kind != b.kind or a.kind in ("year", "plain") or a.unit != b.unit:
+        return None
+    v = round(abs(a.value - b.value), 6)
+    kind = "points" if a.kind == "percent" else a.kind
+    return Quantity(0, 0, "", v, kind, a.unit, a.scale)
+
+
+def check(answer: str, cited_texts: list[str], question: str = "", derived: list[Quantity] | None = None) -> GuardResult:
+    """Every figure of ``answer`` must occur (by value and kind) in one of ``cited_texts``,
+    or be one of the ``derived`` figures computed from them (a difference the answer says
+    it computed)."""
+    pool = [q for t in cited_texts for q in quantities(t)] + list(derived or [])
     asked = [q for q in quantities(question)]
     bad = []
     for n in quantities(_MARK.sub(" ", answer)):

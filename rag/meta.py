@@ -171,6 +171,12 @@ def find_speaker(text: str) -> str:
     return ""
 
 
+def find_source(text: str) -> str:
+    """The outlet a copy names in its opening: "来源：解放日报" → 解放日报."""
+    m = re.search(r"(?:来源|信息来源|稿件来源)\s*[:：]\s*([^\s\n]{2,30})", text[:400])
+    return m.group(1).strip() if m else ""
+
+
 def find_meeting(text: str) -> str:
     m = re.search(_meta()["meeting"], text[:HEAD_CHARS])
     return re.sub(r"\s+", "", m.group(1)) if m else ""
@@ -273,6 +279,7 @@ def describe(file_name: str, text: str, *, title: str = "", catalog: dict | None
         parent=(region.parent_key.split("/")[-1] if region and region.parent_key else ""),
         region_kind=region.kind if region else "",
         meeting=cat.get("meeting") or find_meeting(text),
+        outlet=find_source(text),
         aliases=tuple(cat.get("aliases", ())),
         sources=tuple(sorted(src.items())),
         key=key,

@@ -115,6 +115,9 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "meeting"
     if _has(low, i["signoff"]) or (english and _has(low, i["signoff_en"])):
         return "signoff"
+    if re.search(r"来源|出处|媒体|报纸", low) and (_has(low, i["source"]) or (english and _has(low, i["source_en"]))) \
+            and not n_parts:
+        return "source"
     if _has(low, i["define"]) or (english and _has(low, i["define_en"])):
         return "define"
     compare = _has(low, i["compare"]) or (english and _has(low, i["compare_en"]))

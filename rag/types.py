@@ -28,6 +28,7 @@ class Report:
     parent: str = ""  # the region containing it: 宁波市
     region_kind: str = ""  # 市辖区 / 县级市 / 直辖市 / 自治区 …
     meeting: str = ""  # "上海市第十六届人民代表大会第三次会议"
+    outlet: str = ""  # where the copy comes from, as its opening says ("来源：解放日报")
     aliases: tuple[str, ...] = ()  # further names of its region (catalog), e.g. "XX市"
     sources: tuple[tuple[str, str], ...] = ()  # (field, source)
     key: str = ""  # stable identity of the file (hash of its resolved path): never collides
