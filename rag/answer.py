@@ -159,8 +159,8 @@ class Answerer:
                 got = members
             if got:
                 return got
-            p = headline(self.corpus, route, route.time) if route.time and is_headline_summary(q) else None
-            return [p] if p else ([sp] if (sp := sentence_piece(q, route, res, self.corpus, w)) else [])
+            sp = sentence_piece(q, route, res, self.corpus, w)
+            return [sp] if sp else []
         if q.parts and q.intent in ("figure", "count", "compare", "yesno", "other", "list"):
             out = []
             asked = [(part, sc) for part in q.parts for sc in (q.scopes or (None,))]

@@ -320,12 +320,10 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                 heads.append((a, text[a:b].rstrip("。！"), None))
         heads.sort(key=lambda h: h[0])
         pieces = []
-        if heads and sec.body_start > sec.start:
-            # the part's own head first: what the question names, cited
-            hs, he = sec.start, sec.body_start
-            while he > hs and text[he - 1].isspace():
-                he -= 1
-            pieces.append(Piece(route.label, one_line(text[hs:he]), key, hs, he, " > ".join(sec.path)))
+        head_line = one_line(text[sec.start: sec.body_start]) if sec.body_start > sec.start else ""
+        if heads and head_line:
+            # the part's own head first, cited to the whole part it heads
+            pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
         for pos, head, c in heads[: weights.max_summary_lines]:
             if c is not None:
                 a, b = _lead(text, c)
@@ -468,6 +466,7 @@ def signoff_piece(route: Route, corpus: Corpus) -> Piece | None:
 def is_headline_summary(q: Query) -> bool:
     """"概括…主要预期目标", "主要经济指标完成情况", "经济运行总体情况": a summary of figures,
     not of a section."""
-    return bool(re.search(r"经济指标|主要指标|预期目标|主要目标|目标是什么|经济运行|主要数据|经济发展情况|"
-                          r"key (?:figures|indicators|targets)|main (?:targets|figures|indicators)|economic performance",
+    return bool(re.search(r"经济指标|主要指标|预期目标|主要目标|目标是什么|经济运行|主要数据|经济(?:发展|运行)(?:的)?(?:总体)?"
+                          r"(?:情况|成绩|表现|态势)|key (?:figures|indicators|targets|results)|main (?:targets|figures|indicators|results)|"
+                          r"economic (?:performance|results)|headline",
                           q.text.lower())) or bool(q.parts)

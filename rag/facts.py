@@ -241,8 +241,13 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
                 seg_qs = [same_kind[k]] if len(same_kind) > k else []
                 last_end = group[-1].end
             prev_level_scope = None
+            last_mv = None
             for q in seg_qs:
                 mv = _measure(ind_id, sent[last_end: q.start], q, forced.get(id(m), ""))
+                if mv is None and last_mv is not None and re.fullmatch(r"\s*[和、及与]\s*", sent[last_end: q.start]):
+                    mv = (last_mv[0], q.value if last_mv[1] is None or last_mv[1] >= 0 else -q.value)  # "分别增长4.8%和3.8%"
+                if mv is not None:
+                    last_mv = mv
                 if mv is None:
                     continue
                 f = _fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, m.term)

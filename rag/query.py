@@ -94,6 +94,7 @@ def _cues():
 
 def _time(low: str, english: bool) -> str:
     i = _cues()["intent"]
+    low = re.sub(r"(?:\d+(?:st|nd|rd|th)\s+)?five[- ]year plan|规划纲要|五年规划", " ", low)
     t = _has(low, i["target"]) or (english and _has(low, i["target_en"]))
     r = _has(low, i["result"]) or (english and _has(low, i["result_en"]))
     if t and r:
@@ -131,16 +132,18 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "summary"
     if (_has(low, i["count"]) and "哪几" not in low) or (english and _has(low, i["count_en"])):
         return "count"
-    yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", low) is not None)
+    lead = re.sub(r"^\s*(?:in|by|for|during|according to)\s+[^,]{1,40},\s*", "", low) if english else low
+    yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", lead) is not None)
     figure_words = _cues()["figure"]
     is_figure = _has(low, figure_words["zh"]) or (english and _has(low, figure_words["en"]))
     if yesno and not re.search(r"多少|几|how much|how many|what", low):
         return "yesno"
-    entity = _has(low, i["entity"]) or (english and (re.match(r"^\s*(?:which|who)\b", low) is not None or (
+    entity = _has(low, i["entity"]) or (english and (re.search(r"\b(?:which|who)\b", low) is not None or (
         re.match(r"^\s*what\b", low) is not None and not n_parts)))
     if entity and not re.search(r"多少|几[个项家所]?|百分之|比重|比例|增速|增长|how much|how many|percent|rate|growth|figure", low):
-        singular = re.search(r"哪个|哪一|哪位|哪家|哪座|哪条|\bwhich (?!\w+s\b)|\bwho\b", low)
-        plural = _has(low, i["list"]) or _match(re.sub(r"“[^”]*”", "", low), i["list_patterns"])
+        plural_en = re.search(r"\bwhich (?:\w+ ){0,3}\w+s\b", low)
+        singular = re.search(r"哪个|哪一|哪位|哪家|哪座|哪条|\bwho\b", low) or (re.search(r"\bwhich\b", low) and not plural_en)
+        plural = _has(low, i["list"]) or _match(re.sub(r"“[^”]*”", "", low), i["list_patterns"]) or bool(plural_en)
         return "list" if plural and not singular else "entity"
     unquoted = re.sub(r"“[^”]*”|\"[^\"]*\"", "", low)  # "“全国十大考古新发现”" is a name, not a count
     if _has(low, i["list"]) or _match(unquoted, i["list_patterns"]) or (english and _has(low, i["list_en"])):
@@ -208,6 +211,8 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     # the general ("城镇居民人均可支配收入" is not any 居民收入)
     ids = {p.indicator for p in parts}
     parts = [p for p in parts if not any(p.indicator in lex.by_id[o].covers for o in ids if o != p.indicator)]
+    # "urban residents' per capita disposable income": the narrower indicator, not also the broader
+    parts = [p for p in parts if not any(lex.by_id[o].broader == p.indicator for o in ids if o != p.indicator)]
     # a shared form asked ("城镇和农村居民收入各增长多少") is each of its parts
     parts = [replace(p, indicator=c) for p in parts for c in (lex.by_id[p.indicator].covers or (p.indicator,))]
     # "规模和增速分别是多少", "收入多少，增长多少": each indicator, both measures
@@ -301,7 +306,9 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
             if any(g.get(k2) and k in g.get(k2).ancestors() for k2, _ in others) and n in spans:
                 s0, e0 = spans[n]
                 near = [spans[n2] for _, n2 in others if n2 in spans]
-                if not any(joined.match(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near):
+                compared = re.search(r"相比|比较|对比|分别|compare|versus|\bvs\b", low)
+                between_has_joiner = any(re.search(r"和|与|及|\band\b|\bor\b", q[min(e0, e1): max(s0, s1)]) for s1, e1 in near)
+                if not any(joined.match(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near) and not (compared and between_has_joiner):
                     context.append(k)
         if context and len(context) < len(keys):
             keep = [(k, n) for k, n in zip(keys, names) if k not in context]
@@ -318,6 +325,9 @@ def _unknown_place(q: str, low: str, english: bool, found) -> tuple[str, ...]:
     "火星2020年GDP…", "the population of the moon"."""
     lex = lexicon()
     if english:
+        named = re.search(r"\b((?:[A-Z][\w\-]*\s+){1,3})(?:City|Province|District|County|Prefecture|Municipality|Region|Banner)\b", q)
+        if named and not found:
+            return (named.group(0).strip(),)
         m = re.search(r"\b(?:of|in|on|for|at)\s+(?:the\s+)?([a-z][a-z\-]+)\s*(?:'s)?\s*[?.!]?\s*$", low)
         if m and m.group(1) not in _known_english():
             return (m.group(1),)
@@ -446,7 +456,7 @@ def _topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """The words naming the part a summary question is about: quoted text first
     ("“全方位扩大内需”这部分"), else the content words between the place/year and the cue."""
     period = set(_cues()["period"]["words"])
-    quoted = [x for x in re.findall(r"[“\"「『]([^”\"」』]{4,30})[”\"」』]", q) if x not in period]
+    quoted = [x for x in re.findall(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]", q) if x not in period and len(x) >= 4]
     if quoted:
         return tuple(quoted)
     text = q
@@ -507,6 +517,9 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     if m:
         report_year = int(m.group(1) or m.group(2))
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(q)))
+    span = re.search(r"((?:19|20)\d{2})\s*(?:年)?\s*[-—–~～至到]\s*((?:19|20)\d{2})", q)
+    if span:  # "2016–2020": a period, answered from the report that reviews its end
+        years = tuple(y for y in years if y not in (int(span.group(1)),))
     if len(report_years) > 1:
         years = tuple(y for y in years if y not in report_years)  # "海曙区2020年报告和宁波市2023年报告中…"
     elif report_year and len(years) > 1:
@@ -524,7 +537,8 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     plain = low
     for word in _cues()["period_end"]:
         plain = plain.replace(word, " ")
-    period = _has(plain, pc["words"]) or _match(plain, pc["patterns"]) or (english and _has(plain, pc["words_en"]))
+    period = _has(plain, pc["words"]) or _match(plain, pc["patterns"]) or (english and _has(plain, pc["words_en"])) \
+        or bool(span)
     resolved_from, note = "", ""
     if prev is not None and _is_follow_up(low, regions, years, parts, english):
         resolved_from = prev.text
@@ -550,7 +564,9 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     elif not time and relative == "last":
         time = "result"
     terms = _terms(q if not resolved_from else f"{prev.text} {q}", parts, names, english)
-    topic = _topic(q, names) if intent in ("summary", "list", "define") else ()
+    topic = _topic(q, names) if intent in ("summary", "list") else ()
+    if intent == "define":
+        topic = tuple(re.findall(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]", q)) or _topic(q, names)
     return Query(
         text=q,
         english=english,

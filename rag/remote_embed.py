@@ -268,13 +268,15 @@ class RemoteEmbedder:
                     body = bytearray()
                     for part in r.iter_bytes():
                         body += part
+                        if time.monotonic() > deadline:
+                            raise httpx.ReadTimeout("deadline")
                     result["ok"] = (r.status_code, bytes(body))
             except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
                 result["error"] = e
 
         worker = threading.Thread(target=run, name="rag-remote-embed", daemon=True)
         worker.start()
-        worker.join()
+        worker.join(max(0.0, deadline - time.monotonic()))
         if worker.is_alive() or isinstance(result.get("error"), httpx.TimeoutException):
             raise EmbedError(f"embedding server at {self.base_url} did not answer {url.rsplit('/', 1)[-1]} within "
                              f"{self.timeout:g} s; is it overloaded or stuck? (raise RAG_EMBED_TIMEOUT or lower "
