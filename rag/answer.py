@@ -128,6 +128,8 @@ class Answerer:
             return self._refuse(q, why, draft.retrieved)
         if q.intent == "compare" and len(q.regions) > 1:
             cmp = comparison(q, self.corpus)  # "哪个更高": the verdict over the figures cited below
+            if cmp.kind == "missing":
+                return self._refuse(q, [cmp.verdict] + draft.missing, draft.retrieved)
             if cmp.kind in ("max", "min") and cmp.verdict:
                 note = (note + "；" if note else "") + cmp.verdict
                 draft.verdict = cmp.verdict

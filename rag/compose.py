@@ -406,8 +406,8 @@ def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]
                 break
         if noun:
             break
-    if not noun:
-        return []
+    if len(noun) < 3:
+        return []  # "十项行动": a bare 行动 gathers any action the report names
     want = q.list_count or 0
     part = {"target": "plan", "result": "review"}.get(route.time, "")
     for key in route.reports:
@@ -435,7 +435,8 @@ def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]
                         continue  # the group's own name ("城建“六大攻坚行动”"), not a member
                     if len(item) > len(noun) + 1 and not any(p.text == item for p in pieces):
                         pieces.append(Piece(route.label, item, key, ca, cb, ""))
-        if len(pieces) >= max(2, want - 1 if want else 2):
+        parts = {(corpus.section_at(key, p.start).path[:2] if corpus.section_at(key, p.start) else ()) for p in pieces}
+        if len(pieces) >= max(2, want - 1 if want else 2) and len(parts) <= 2:
             return pieces[: max(want, 2) if want else weights.max_summary_lines]
     return []
 

@@ -95,6 +95,10 @@ class Corpus:
             names = {r.region} | set(r.aliases)
             if reg is not None:
                 names |= {reg.name} | ({reg.short} if reg.short and len(reg.short) >= 2 else set())
+            for n in list(names):
+                m = re.fullmatch(r"([A-Za-z]+)(市|省|区|县)", n or "")
+                if m:  # a masked name ("XX市") as an English question writes it ("XX City")
+                    names.add(f"{m.group(1)} {dict(zip('市省区县', ('City', 'Province', 'District', 'County')))[m.group(2)]}")
             for n in names:
                 if n:
                     out.setdefault(n, []).append(r.region_key)

@@ -65,7 +65,7 @@ def _linking_words() -> re.Pattern:
     years and figures, quotes and commas. Anything else there ("新增就业" + "大学生") names
     another subject, and the figure is not the indicator's."""
     lex = lexicon()
-    words = set(lex.verbs["growth"]) | set(lex.verbs["fall"]) | set(lex.verbs["level"])
+    words = set(lex.verbs["growth"]) | set(lex.verbs["fall"]) | set(lex.verbs["level"]) | set(lex.verbs.get("adverbs", ()))
     words |= set(lex.qualifiers_before) | set(lex.qualifiers_after)
     words |= {"全年", "全市", "全省", "全区", "全县", "市级", "区级", "县级", "省级", "本级", "口径", "预计", "初步核算",
               "同比", "比上年", "较上年", "分别", "和", "与", "及", "的", "在", "有", "到", "至", "了", "从", "由", "总额", "总量",

@@ -141,7 +141,7 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     entity = _has(low, i["entity"]) or (english and (re.search(r"\b(?:which|who)\b", low) is not None or (
         re.match(r"^\s*what\b", low) is not None and not n_parts)))
     if entity and not re.search(r"多少|几[个项家所]?|百分之|比重|比例|增速|增长|how much|how many|percent|rate|growth|figure", low):
-        plural_en = re.search(r"\bwhich (?:\w+ ){0,3}\w+s\b", low)
+        plural_en = re.search(r"\bwhich (?:\w+ ){0,3}(?!was\b|is\b|has\b|does\b)\w+s\b", low)
         singular = re.search(r"哪个|哪一|哪位|哪家|哪座|哪条|\bwho\b", low) or (re.search(r"\bwhich\b", low) and not plural_en)
         plural = _has(low, i["list"]) or _match(re.sub(r"“[^”]*”", "", low), i["list_patterns"]) or bool(plural_en)
         return "list" if plural and not singular else "entity"
@@ -297,7 +297,7 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
         # "在宁波全市排第一", "居全省前列": a region named as the yardstick, not the subject
         spans = {q[s:e]: (s, e) for s, e, _, _ in out}
         context = [k for k, n in zip(keys, names) if n in spans and (
-            re.search(r"(?:在|居|位居|列|占)\s*$", q[:spans[n][0]]) or
+            re.search(r"(?:居|位居|列)\s*$", q[:spans[n][0]]) or
             re.match(r"\s*(?:全[市省区县国]|范围|排名|排第|第[一二三四五六七八九十\d]|前列|之首|同类)", q[spans[n][1]:]))]
         # an ancestor of another named region, not joined to it by 和/与/and: the yardstick
         joined = re.compile(r"^\s*(?:和|与|及|以及|、|跟|同|对比|相比|vs\.?|and|or|versus)\s*$", re.I)
@@ -468,7 +468,7 @@ def _topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
         text = text.replace(w, " ")
     from .text.tokenize import words
 
-    stop = stop_words()
+    stop = set(stop_words()) | set(_cues()["topic"]["generic"])
     toks = [t for t in words(text) if len(t) >= 2 and t not in stop and re.search(r"[\u4e00-\u9fff]", t)]
     return tuple(dict.fromkeys(toks))
 

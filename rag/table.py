@@ -55,7 +55,8 @@ def cells(corpus: Corpus, indicators=None, kind: str = "target", year: int = 0, 
         figs = best_figures(corpus.figures(r.key))
         for ind in indicators:
             m = measure or lex.by_id[ind].default
-            got = [f for f in figs if f.indicator == ind and f.kind == kind and f.year == y]
+            # one measure per column: a level target (3000亿元) is not a growth target
+            got = [f for f in figs if f.indicator == ind and f.kind == kind and f.year == y and f.measure in (m, "qualitative")]
             out.append(Cell(r, ind, kind, _pick(got, m)))
     return out
 
