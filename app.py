@@ -250,11 +250,17 @@ def chat(message: str, history: list | None, conv, report: str | None, show_expl
                 pieces.append(tokens.get_nowait())
             except queue.Empty:
                 break
+        retracted = False
         for p in pieces:
             if p is _DONE:
                 finished = True
+            elif getattr(p, "retract", False):  # the LLM reply failed after part was shown: drop it
+                text, shown, retracted = "", 0, True
             elif isinstance(p, str):
                 text += p
+        if retracted and not text:
+            history[-1] = {"role": "assistant", "content": "🔎 …"}
+            yield "", history, "", conv, ""
         if len(text) > shown:
             # a big piece at once (the extractive answer comes whole): type it out briefly
             for i in range(shown + 24, len(text), 24):
