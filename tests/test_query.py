@@ -1,68 +1,266 @@
-from rag.query import analyze, choose_reports
-from rag.types import Report
+"""rag.query.analyze: what a question asks (intent, indicators and measures), where (regions
+resolved against the gazetteer and the indexed reports), when (years, a report's year, a
+target or a result, relative years, periods), and what else shapes the answer (list
+counts, units, unknown places, follow-ups). Fast: no index, no embedder."""
+from __future__ import annotations
 
-REPORTS = [
-    Report("jiangbei-2020", "000.txt", "江北区2020年政府工作报告", "江北区", "区", 2020, (2019,), (2020,)),
-    Report("cixi-2021", "001.txt", "慈溪市2021年政府工作报告", "慈溪市", "县级市", 2021, (2016, 2017, 2018, 2019, 2020), (2021, 2022, 2023, 2024, 2025)),
-    Report("haishu-2020", "002.txt", "海曙区2020年政府工作报告", "海曙区", "区", 2020, (2019,), (2020,)),
-    Report("ningbo-2023", "003.txt", "宁波市2023年政府工作报告", "宁波市", "市", 2023, (2022,), ()),
-    Report("jiangbei-2018-article", "004.txt", "江北2018", "江北区", "区", 2019, (2018,), (), kind="article"),
+import json
+
+import pytest
+from fixtures_core import CIXI, HAISHU, JIANGBEI, NINGBO, SUZHOU
+
+from rag.query import Part, analyze
+
+# what Corpus.region_aliases() gives for the seeds, Suzhou and two provinces (tests/test_corpus.py checks it)
+ALIASES = {
+    "江北区": (JIANGBEI,), "江北": (JIANGBEI,), "海曙区": (HAISHU,), "海曙": (HAISHU,), "慈溪市": (CIXI,), "慈溪": (CIXI,),
+    "宁波市": (NINGBO,), "宁波": (NINGBO,), "XX市": (NINGBO,), "XX City": (NINGBO,), "苏州市": (SUZHOU,), "苏州": (SUZHOU,),
+    "上海市": ("上海市",), "上海": ("上海市",), "重庆市": ("重庆市",), "重庆": ("重庆市",),
+}
+
+
+def ask(text: str, prev=None, aliases=ALIASES):
+    return analyze(text, aliases, prev=prev)
+
+
+def measures(q) -> list[tuple[str, str]]:
+    return [(p.indicator, p.measure) for p in q.parts]
+
+
+# --------------------------------------------------------------------------- figure questions
+
+FIGURES = [
+    # question, intent, time, parts, years, regions
+    ("海曙区2020年GDP增长目标是多少?", "figure", "target", [("gdp", "growth")], (2020,), (HAISHU,)),
+    ("江北区2019年地区生产总值实际增长了多少?", "figure", "result", [("gdp", "growth")], (2019,), (JIANGBEI,)),
+    ("苏州2023年一般公共预算收入是多少亿元?", "figure", "", [("fiscal_revenue", "level")], (2023,), (SUZHOU,)),
+    ("上海2025年城镇调查失业率目标", "figure", "target", [("unemployment", "rate")], (2025,), ("上海市",)),
+    ("上海2025年研发经费投入强度目标", "figure", "target", [("rd_intensity", "rate")], (2025,), ("上海市",)),
+    ("XX市2022年一般公共预算收入增长多少", "figure", "", [("fiscal_revenue", "growth")], (2022,), (NINGBO,)),
+    ("宁波市海曙区2020年GDP增长目标", "figure", "target", [("gdp", "growth")], (2020,), (HAISHU,)),
 ]
 
 
-def test_target_question_goes_to_the_plan_of_that_years_report():
-    q = analyze("海曙区2020年GDP增长目标是多少?", REPORTS)
-    assert q.regions == ("海曙区",) and q.years == (2020,) and q.intent == "target"
-    assert q.indicators == ("地区生产总值",) and q.report_ids == ("haishu-2020",) and q.section_kind == "plan"
+@pytest.mark.parametrize("text, intent, time, parts, years, regions", FIGURES, ids=[f[0] for f in FIGURES])
+def test_figure_questions(text, intent, time, parts, years, regions):
+    q = ask(text)
+    assert (q.intent, q.time, measures(q), q.years, q.regions) == (intent, time, parts, years, regions)
+    assert not q.english and not q.unknown_places
 
 
-def test_result_question_and_aliases():
-    for text in ("What was Jiangbei's 2019 GDP growth?", "江北2019年地区生产总值是多少", "江北区2019年新增城镇就业多少人?"):
-        q = analyze(text, REPORTS)
-        assert q.regions == ("江北区",) and q.intent == "result" and q.report_ids == ("jiangbei-2020",), text
-    assert analyze("XX市2022年固定资产投资增长多少", REPORTS).regions == ("宁波市",)
-    assert analyze("Ningbo 2022 exports", REPORTS).regions == ("宁波市",)
+def test_a_parent_qualifying_its_district_is_not_a_second_region():
+    assert ask("宁波市海曙区2020年GDP增长目标").region_names == ("海曙区",)
 
 
-def test_uncovered_year_is_a_problem():
-    assert analyze("宁波2023年GDP增长目标是多少?", REPORTS).problem
-    assert analyze("海曙区2021年GDP增长目标是多少?", REPORTS).problem
-    assert analyze("江北区2020年GDP实际增长了多少?", REPORTS).problem  # 2020 is only planned
-    ids, problem = choose_reports(("慈溪市",), (2019,), "result", REPORTS)
-    assert ids == ("cixi-2021",) and not problem
+def test_namesakes_resolve_to_the_indexed_one_unless_the_question_says_which():
+    # 江北区 is a district of Ningbo (indexed) and of Chongqing (not indexed)
+    assert ask("江北区2019年GDP增长多少").regions == (JIANGBEI,)
+    assert analyze("江北区2019年GDP增长多少").regions == ("重庆市/江北区",)  # no corpus: the gazetteer's pick
+    assert ask("重庆江北区2024年GDP").regions == ("重庆市/江北区",)
+    assert ask("宁波市江北区2019年GDP增长多少").regions == (JIANGBEI,)
+    assert ask("What was Suzhou's GDP growth last year?").regions == (SUZHOU,)  # Suzhou is also 宿州 in pinyin
 
 
-def test_relative_years():
-    q = analyze("江北今年的GDP目标", [r for r in REPORTS if r.id == "jiangbei-2020"])
-    assert q.years == (2020,)
+def test_multi_part_questions_name_each_indicator():
+    q = ask("慈溪市2021年地区生产总值和一般公共预算收入的增长目标分别是多少？")
+    assert q.indicators == ("gdp", "fiscal_revenue") and q.time == "target" and q.regions == (CIXI,)
+    q = ask("江北区2019年地区生产总值规模和增速分别是多少")
+    assert measures(q) == [("gdp", "level"), ("gdp", "growth")]
+    # a shared form is each of the indicators it covers
+    assert ask("城乡居民人均可支配收入增长目标是多少").indicators == ("urban_income", "rural_income")
+    # the specific wins over the general
+    assert ask("慈溪2020年城镇居民人均可支配收入是多少").indicators == ("urban_income",)
 
 
-def test_follow_ups():
-    first = analyze("海曙区2020年GDP增长目标是多少?", REPORTS)
-    q = analyze("那江北呢?", REPORTS, prev=first)
-    assert q.regions == ("江北区",) and q.years == (2020,) and q.intent == "target"
-    assert q.indicators == ("地区生产总值",) and q.resolved_from
-    q2 = analyze("2019年呢?", REPORTS, prev=q)
-    assert q2.regions == ("江北区",) and q2.years == (2019,) and q2.intent == "result"
-    fresh = analyze("慈溪2020年全市地区生产总值是多少?", REPORTS, prev=q2)
-    assert not fresh.resolved_from and fresh.regions == ("慈溪市",)
+@pytest.mark.xfail(strict=True, reason="query._parts: the shared predicate '分别增长了多少' after the last indicator "
+                                       "does not give the first one its measure (gdp gets '', read as a level for results)")
+def test_shared_growth_predicate_applies_to_every_indicator():
+    q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
+    assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
 
 
-def test_specific_indicator_wins():
-    assert analyze("慈溪2020年常住人口是多少?", REPORTS).indicators == ("常住人口",)
-    assert analyze("城镇居民人均可支配收入", REPORTS).indicators == ("城镇居民人均可支配收入",)
+@pytest.mark.xfail(strict=True, reason="query._parts: '城镇和农村居民收入各增长多少' (the example in the code's own "
+                                       "comment) yields only rural_income")
+def test_urban_and_rural_income_asked_together():
+    assert set(ask("城镇和农村居民收入各增长多少").indicators) == {"urban_income", "rural_income"}
 
 
-def test_follow_up_to_a_region_without_that_year_answers_for_its_own_year():
-    first = analyze("海曙区2020年GDP增长目标是多少?", REPORTS)
-    q = analyze("那慈溪呢?", REPORTS, prev=first)
-    assert not q.problem and q.years == (2021,) and q.report_ids == ("cixi-2021",)
-    assert "2021" in q.note
+def test_two_regions_and_two_years():
+    q = ask("上海和重庆2025年GDP增长目标分别是多少")
+    assert q.regions == ("上海市", "重庆市") and q.years == (2025,) and q.time == "target"
+    q = ask("慈溪2020年和江北2019年GDP分别增长多少")
+    assert q.regions == (CIXI, JIANGBEI) and q.years == (2020, 2019)
+    assert ask("苏州2023年和2024年GDP增长目标分别是多少").years == (2023, 2024)
 
 
-def test_a_new_question_is_not_a_follow_up():
-    first = analyze("慈溪2021年一般公共预算收入增长目标是多少?", REPORTS)
-    q = analyze("慈溪2020年PM2.5浓度是多少?", REPORTS, prev=first)
-    assert not q.resolved_from and q.indicators == ()
-    for text in ("那江北呢?", "2019年呢?", "And Jiangbei?", "江北呢"):
-        assert analyze(text, REPORTS, prev=first).resolved_from, text
+# --------------------------------------------------------------------------- time
+
+
+def test_report_year_is_not_a_data_year():
+    q = ask("海曙区2020年政府工作报告中提到的GDP增长目标是多少")
+    assert q.report_year == 2020 and q.years == ()
+    q = ask("2025年政府工作报告中上海2024年GDP增长多少")
+    assert q.report_year == 2025 and q.years == (2024,)
+    q = ask("海曙区2020年报告和宁波市2023年报告中的一般公共预算收入分别是多少")
+    assert q.report_years == (2020, 2023) and q.years == () and q.regions == (HAISHU, NINGBO)
+
+
+@pytest.mark.parametrize("text, relative, time", [
+    ("江北区去年GDP增长多少", "last", "result"),
+    ("江北区今年GDP增长目标", "this", "target"),
+    ("苏州明年的GDP目标", "next", "target"),
+    ("What was Jiangbei's GDP growth last year?", "last", "result"),
+    ("What is Shanghai's GDP growth target this year?", "this", "target"),
+])
+def test_relative_years_are_left_to_each_report(text, relative, time):
+    q = ask(text)
+    assert (q.relative, q.time, q.years) == (relative, time, ())
+
+
+def test_periods():
+    q = ask("上海“十四五”期间GDP年均增长多少")
+    assert q.period and q.years == ()
+    q = ask("2016-2020年慈溪GDP年均增长多少")
+    assert q.period and q.years == (2020,)  # answered from the report reviewing the period's end
+    q = ask("慈溪“十三五”末常住人口是多少")
+    assert q.years == (2020,) and not q.period  # the end of a period is one year
+    assert ask("上海过去五年GDP年均增长多少").period
+    assert not ask("海曙区2020年GDP增长目标是多少?").period
+
+
+def test_target_and_result_words():
+    assert ask("苏州2023年GDP增长目标是多少？实际增长多少？").time == "target"
+    assert ask("苏州2023年完成了GDP增长目标吗").time == "result"
+    assert ask("Did Suzhou achieve its 2023 GDP growth target?").time == "result"
+
+
+@pytest.mark.xfail(strict=True, reason="query._time: 'meet' is no result word, so 'did it meet its target' (the case the "
+                                       "code's own comment names) stays a target question and routes to the planning report")
+def test_did_it_meet_its_target_asks_for_the_result():
+    assert ask("Did Suzhou meet its 2023 GDP growth target?").time == "result"
+
+
+# --------------------------------------------------------------------------- intents
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("上海2025年政府工作报告是谁作的", "speaker"),
+    ("Who delivered the 2025 Shanghai government work report?", "speaker"),
+    ("“246”产业是指什么", "define"),
+    ("慈溪“十四五”时期的主要目标是什么?", "summary"),
+    ("哪些省份2025年地区生产总值增长目标在5.5%以上?", "compare"),
+    ("Which province set the highest GDP growth target for 2025?", "compare"),
+    ("海曙区2020年GDP增长目标是否达到6.5%?", "yesno"),
+    ("海曙区2020年要重点做好哪五个方面的工作?", "list"),
+    ("“全国十大考古新发现”是哪个项目", "entity"),
+])
+def test_intents(text, intent):
+    assert ask(text).intent == intent
+
+
+@pytest.mark.xfail(strict=True, reason="query._intent: '几个百分点' is read as a count ('几个'), and a count rejects "
+                                       "sentences whose only figures are percentages or points")
+def test_how_many_points_is_a_figure_question():
+    assert ask("海曙区2020年GDP增长目标比上年提高了几个百分点").intent == "figure"
+
+
+@pytest.mark.parametrize("text, n", [
+    ("海曙区2020年要重点做好哪五个方面的工作?", 5),
+    ("三大科创引领高地是哪些", 3),
+    ("重庆2025年要实施哪十项行动", 10),
+    ("苏州2024年有哪12个重点项目", 12),
+    ("“全国十大考古新发现”是哪个项目", 0),  # a name, not a list
+    ("海曙区2020年GDP增长目标是多少?", 0),
+])
+def test_list_counts(text, n):
+    assert ask(text).list_count == n
+
+
+@pytest.mark.xfail(strict=True, reason="query._list_count: '2个百分点' is a unit, not a list of two")
+def test_points_are_not_a_list_count():
+    assert ask("城镇调查失业率下降了2个百分点吗").list_count == 0
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("宁波2022年一般公共预算收入是多少亿元?", "money"),
+    ("安吉县2022年城镇新增就业多少万人", "people"),
+    ("株洲2023年粮食产量多少亿斤", "mass"),
+    ("研发投入强度提高了多少个百分点", "points"),
+    ("海曙区2020年GDP增长目标是多少?", ""),
+])
+def test_unit_kind(text, kind):
+    assert ask(text).unit_kind == kind
+
+
+def test_numeric_only_and_scopes():
+    assert ask("上海2025年GDP增长目标的具体数值是多少").numeric_only
+    assert not ask("上海2025年GDP增长目标是多少").numeric_only
+    assert ask("慈溪市2021年一般公共预算收入全市和市级口径分别是多少").scopes == ("", "市级")
+    assert ask("慈溪市2021年市级一般公共预算收入").scopes == ("市级",)
+
+
+# --------------------------------------------------------------------------- English, unknown places
+
+
+def test_english_questions():
+    q = ask("What was Jiangbei's GDP growth target for 2020?")
+    assert q.english and q.intent == "figure" and q.time == "target"
+    assert measures(q) == [("gdp", "growth")] and q.years == (2020,) and q.regions == (JIANGBEI,)
+    q = ask("What was XX City's fiscal revenue in 2022?")
+    assert q.english and q.regions == (NINGBO,) and q.indicators == ("fiscal_revenue",) and q.time == "result"
+    assert "一般公共预算收入" in q.search_text  # retrieval gets the Chinese name
+
+
+@pytest.mark.parametrize("text, unknown", [
+    ("火星2020年GDP增长目标是多少?", ("火星",)),
+    ("What is the GDP of the moon?", ("moon",)),
+    ("What is the GDP growth target of Atlantis City?", ("Atlantis City",)),
+])
+def test_unknown_places(text, unknown):
+    q = ask(text)
+    assert q.unknown_places == unknown and q.regions == ()
+
+
+def test_known_places_are_not_unknown():
+    for text in ("海曙区2020年GDP增长目标是多少?", "上海2025年GDP增长目标", "What was Cixi's GDP growth in 2019?",
+                 "2024年国内生产总值增长目标是多少"):
+        assert ask(text).unknown_places == (), text
+
+
+def test_the_nation_as_a_yardstick_is_not_asked_about():
+    q = ask("江北区2019年GDP增速是否高于全国平均水平")
+    assert q.regions == (JIANGBEI,)
+
+
+@pytest.mark.xfail(strict=True, reason="query._region_hits: the yardstick (宁波 in '在宁波全市排第几') is found by two rules, "
+                                       "listed twice, and then len(context) == len(keys) keeps it as a subject")
+def test_a_parent_as_a_yardstick_is_not_asked_about():
+    assert ask("海曙区2020年GDP增速在宁波全市排第几").regions == (HAISHU,)
+
+
+# --------------------------------------------------------------------------- follow-ups, explain
+
+
+def test_follow_ups_inherit_what_they_do_not_say():
+    first = ask("海曙区2020年GDP增长目标是多少?")
+    q = ask("那江北呢?", prev=first)
+    assert q.resolved_from == first.text
+    assert (q.regions, q.years, q.time, measures(q)) == ((JIANGBEI,), (2020,), "target", [("gdp", "growth")])
+    q2 = ask("2019年呢?", prev=q)
+    assert q2.regions == (JIANGBEI,) and q2.years == (2019,) and q2.time == ""  # the reports decide
+    q3 = ask("And Cixi?", prev=ask("What was Jiangbei's GDP growth in 2019?"))
+    assert q3.regions == (CIXI,) and q3.years == (2019,) and q3.resolved_from
+
+
+def test_a_full_question_is_not_a_follow_up():
+    first = ask("慈溪2021年一般公共预算收入增长目标是多少?")
+    q = ask("海曙区2020年GDP增长目标是多少?", prev=first)
+    assert not q.resolved_from and q.indicators == ("gdp",) and q.regions == (HAISHU,)
+
+
+def test_explain_is_json_with_indicator_names():
+    q = ask("慈溪市2021年地区生产总值和一般公共预算收入的增长目标分别是多少？")
+    d = json.loads(json.dumps(q.explain(), ensure_ascii=False))  # serialisable as it is
+    assert [p["indicator"] for p in d["parts"]] == ["地区生产总值", "一般公共预算收入"]
+    assert d["regions"] == [CIXI] and d["years"] == [2021] and d["intent"] == "figure" and d["time"] == "target"
+    assert q.parts[0] == Part("gdp", q.parts[0].measure, "地区生产总值")  # explain does not change the query
