@@ -7,8 +7,8 @@ server, Ollama's ``/v1`` path). It is configured only through the environment:
 RAG_LLM_BASE_URL    OpenAI-compatible base URL, e.g. ``http://127.0.0.1:8000/v1``
 RAG_LLM_MODEL       model name the endpoint serves (required with either host)
 RAG_LLM_API_KEY     optional; ``"none"`` when unset (local servers ignore it)
-RAG_LLM_TIMEOUT     seconds, default 60: connect timeout and the longest wait
-                    for the next piece of a streamed reply
+RAG_LLM_TIMEOUT     seconds, default 60: the deadline for one whole reply —
+                    connect, first token and the complete stream together
 RAG_OLLAMA_HOST     an Ollama host, e.g. ``http://127.0.0.1:11434``; its
                     OpenAI-compatible ``/v1`` path is used (not ``/api/chat``)
 ==================  ===========================================================
@@ -17,17 +17,30 @@ Without them :func:`config_from_env` returns ``None``: the LLM is off and the
 project answers extractively. Every failure of a configured endpoint is raised
 as :class:`LLMError` with a one-line message meant for a person.
 
+A streamed reply (:func:`stream_reply`, :func:`stream_chat`) is held to three
+rules: it has one deadline (``RAG_LLM_TIMEOUT`` from the call, however slowly
+the endpoint connects, starts or trickles: the stream is read on a worker
+thread, so a socket that never answers cannot block the caller past it); it
+must end with a ``finish_reason`` (a stream that just stops — a dropped
+connection, no ``[DONE]`` — is an error, kind "truncated"); and
+``finish_reason: "length"`` (cut off at ``max_tokens``) is an error too unless
+the caller accepts cut replies.
+
 Heavy imports (langchain-openai, openai) are lazy: importing this module costs
 nothing, so the extractive path never loads them.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import os
+import queue
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +50,7 @@ __all__ = [
     "config_from_env",
     "chat_model",
     "stream_chat",
+    "stream_reply",
     "complete",
     "ping",
     "describe",
@@ -72,7 +86,8 @@ class LLMError(Exception):
     """An LLM endpoint failed; ``str(err)`` is one line for a person.
 
     ``kind`` is one of: "config", "unreachable", "timeout", "auth", "model",
-    "http", "junk", "empty".
+    "http", "junk", "empty", "truncated" (a stream cut off: ``finish_reason``
+    "length", or no end at all — the connection dropped).
     """
 
     def __init__(self, message: str, kind: str = "http") -> None:
@@ -287,12 +302,17 @@ def _model_class() -> Any:
     return _MODEL_CLASS
 
 
-def chat_model(cfg: LLMConfig, *, max_tokens: int | None = 512, temperature: float = 0.0) -> Any:
+def chat_model(
+    cfg: LLMConfig, *, max_tokens: int | None = 512, temperature: float = 0.0, timeout: float | None = None
+) -> Any:
     """A LangChain chat model (``langchain_openai.ChatOpenAI``) for ``cfg``.
 
     Compose it with LCEL: ``prompt | chat_model(cfg) | StrOutputParser()``.
-    Streaming, no retries, ``cfg.timeout`` per connect/read; every failure is
-    raised as :class:`LLMError`. ``max_tokens`` is sent as the classic
+    Streaming, no retries, ``timeout`` (default ``cfg.timeout``) per connect/read
+    — the deadline of a whole reply is :func:`stream_reply`'s; the per-read timeout
+    only ends a worker thread that was left blocked on a silent socket (keep it
+    constant: langchain-openai caches one HTTP client per timeout value). Every
+    failure is raised as :class:`LLMError`. ``max_tokens`` is sent as the classic
     ``max_tokens`` field, which every OpenAI-compatible server reads
     (langchain-openai would send ``max_completion_tokens``, which llama.cpp and
     older Ollama ignore).
@@ -303,7 +323,7 @@ def chat_model(cfg: LLMConfig, *, max_tokens: int | None = 512, temperature: flo
         base_url=cfg.base_url,
         api_key=cfg.api_key or DEFAULT_API_KEY,
         model=cfg.model,
-        timeout=cfg.timeout,
+        timeout=cfg.timeout if timeout is None else max(0.05, float(timeout)),
         max_retries=0,
         streaming=True,
         temperature=temperature,
@@ -356,36 +376,154 @@ def _chunk_text(content: Any, base_url: str) -> str:
     )
 
 
+def _secs(t: float) -> str:
+    return f"{round(t, 1):g}"
+
+
+def _pump(make: Callable[[], Iterator[Any]], deadline: float, on_timeout: Callable[[], LLMError]) -> Iterator[Any]:
+    """Yield what ``make()`` yields, read on a daemon thread, until ``deadline``
+    (``time.monotonic()``); then raise ``on_timeout()``. The caller never waits past
+    the deadline, whatever the socket does; the worker stops at its next item (or
+    when its own read timeout ends a blocked read) and closes the stream."""
+    items: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        it = None
+        try:
+            it = iter(make())
+            for x in it:
+                items.put((0, x))
+                if stop.is_set():
+                    break
+            items.put((1, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            items.put((2, exc))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    ctx = contextvars.copy_context()
+    threading.Thread(target=ctx.run, args=(work,), name="rag-llm-stream", daemon=True).start()
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise on_timeout()
+            try:
+                tag, val = items.get(timeout=left)
+            except queue.Empty:
+                raise on_timeout() from None
+            if tag == 0:
+                yield val
+            elif tag == 1:
+                return
+            else:
+                raise val
+    finally:
+        stop.set()
+
+
+def stream_reply(
+    cfg: LLMConfig,
+    runnable: Any,
+    value: Any,
+    *,
+    deadline: float | None = None,
+    allow_length: bool = False,
+    limit: str | None = None,
+) -> Iterator[str]:
+    """Yield the text deltas of ``runnable.stream(value)`` — a chat model from
+    :func:`chat_model`, or an LCEL chain ending in one (not in a string parser: the
+    chunks' ``finish_reason`` is read) — under the rules of a whole reply:
+
+    * ``deadline`` (``time.monotonic()`` seconds; default now + ``cfg.timeout``)
+      bounds connect, first token and the whole stream: past it, LLMError "timeout"
+      (``limit`` says in the message what set the deadline, e.g. "3 s, RAG_LLM_TIMEOUT");
+    * a stream that ends without a ``finish_reason`` (the connection dropped, no
+      ``[DONE]``) or breaks off with a connection error after text came is
+      LLMError "truncated"; so is ``finish_reason: "length"`` unless ``allow_length``;
+    * a reply without any text is LLMError "empty"; any other failure is
+      translated to one LLMError.
+
+    Text already yielded is not taken back: a caller that shows it must hold it
+    until the call returns (or be ready to withdraw it).
+    """
+    start = time.monotonic()
+    deadline = start + cfg.timeout if deadline is None else deadline
+    budget = max(0.0, deadline - start)
+    limit = limit or f"{_secs(budget)} s, RAG_LLM_TIMEOUT"
+    where = f"LLM endpoint {cfg.base_url}"
+    state = {"text": False, "finish": None}
+
+    def timed_out() -> LLMError:
+        what = "reply not finished" if state["text"] else "no reply"
+        return LLMError(f"{where} timed out ({what} within {limit}); {_FALLBACK}", kind="timeout")
+
+    try:
+        for chunk in _pump(lambda: runnable.stream(value), deadline, timed_out):
+            meta = getattr(chunk, "response_metadata", None) or {}
+            finish = meta.get("finish_reason") if isinstance(meta, Mapping) else None
+            if finish:
+                state["finish"] = finish
+            text = _chunk_text(getattr(chunk, "content", chunk), cfg.base_url)
+            if text:
+                if text.strip():
+                    state["text"] = True
+                yield text
+    except LLMError as exc:
+        if exc.kind == "timeout":  # the client's read timeout is the budget: the same event
+            raise timed_out() from exc
+        if exc.kind == "unreachable" and state["text"]:
+            cause = exc.__cause__
+            why = f" ({_short(cause, 100)})" if cause is not None and str(cause) else ""
+            raise LLMError(f"{where} dropped the connection in the middle of its reply{why}; {_FALLBACK}",
+                           kind="truncated") from exc
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything else the stack raised
+        raise _translate(exc, cfg.base_url, cfg.model, budget) from exc
+    if not state["text"]:
+        raise _empty(cfg.base_url)
+    finish = state["finish"]
+    if finish is None:
+        raise LLMError(
+            f"{where} stopped in the middle of its reply (the stream ended without a finish_reason: "
+            f"the connection dropped?); {_FALLBACK}",
+            kind="truncated",
+        )
+    if finish == "length" and not allow_length:
+        raise LLMError(
+            f"{where} cut its reply off at the token limit (finish_reason 'length'); {_FALLBACK}", kind="truncated"
+        )
+    if finish == "content_filter":
+        raise LLMError(f"{where} withheld its reply (finish_reason 'content_filter'); {_FALLBACK}", kind="junk")
+
+
 def stream_chat(
     cfg: LLMConfig,
     messages: Messages,
     *,
     max_tokens: int = 512,
     temperature: float = 0.0,
+    deadline: float | None = None,
+    allow_length: bool = True,
 ) -> Iterator[str]:
     """Yield the reply's text deltas as they arrive.
 
     ``messages`` is ``[("system", …), ("user", …)]`` or ``[{"role": …, "content": …}]``
     (roles system/user/assistant, also human/ai). Raises :class:`LLMError` on any
-    failure of the endpoint, including a reply with no text at all; a bad
-    ``messages`` argument is a ``ValueError``.
+    failure of the endpoint (see :func:`stream_reply`: one deadline, default
+    ``cfg.timeout`` from this call; a stream that stops without its end), including
+    a reply with no text at all; a bad ``messages`` argument is a ``ValueError``.
+    A reply cut at ``max_tokens`` is accepted unless ``allow_length=False``.
     """
     msgs = _to_messages(messages)
     model = chat_model(cfg, max_tokens=max_tokens, temperature=temperature)
-    got_text = False
-    try:
-        for chunk in model.stream(msgs):
-            text = _chunk_text(chunk.content, cfg.base_url)
-            if text:
-                if text.strip():
-                    got_text = True
-                yield text
-    except LLMError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - anything else the stack raised
-        raise _translate(exc, cfg.base_url, cfg.model, cfg.timeout) from exc
-    if not got_text:
-        raise _empty(cfg.base_url)
+    yield from stream_reply(cfg, model, msgs, deadline=deadline, allow_length=allow_length)
 
 
 def complete(cfg: LLMConfig, messages: Messages, **kw: Any) -> str:

@@ -2,7 +2,9 @@
 
 Fast tests (no mark) need no LLM server: config parsing, and failure modes
 against tiny servers made here on 127.0.0.1 (nothing listening, a socket that
-never answers, junk HTTP). The ``slow`` tests start llama-cpp-python's
+never answers, junk HTTP); tests/reliability/ has the streaming failure modes
+(slow, cut off, dropped, fabricating) against a fake SSE server. The ``slow``
+tests start llama-cpp-python's
 OpenAI-compatible server with Gemma 3 270M through tests/llm_server.py; they
 are skipped only when RAG_SKIP_LLM_SERVER=1 and fail when its venv is missing.
 """
@@ -351,6 +353,26 @@ def test_max_tokens_is_honoured(cfg):
 
 
 @pytest.mark.slow
+def test_a_reply_cut_at_max_tokens_is_detected(cfg):
+    # llama.cpp ends the stream with finish_reason "length": accepted by default
+    # (summaries), an error when the caller wants whole replies only (answers)
+    with pytest.raises(LLMError, match="token limit") as info:
+        list(stream_chat(cfg, [("user", "Write a long story about a dragon.")], max_tokens=8, allow_length=False))
+    assert info.value.kind == "truncated"
+
+
+@pytest.mark.slow
+def test_stream_reply_reads_the_finish_reason_through_an_lcel_chain(cfg):
+    from langchain_core.prompts import ChatPromptTemplate
+
+    from rag.llm import stream_reply
+
+    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | chat_model(cfg, max_tokens=24)
+    pieces = list(stream_reply(cfg, chain, {"q": "Say hello."}, allow_length=True))
+    assert "".join(pieces).strip()
+
+
+@pytest.mark.slow
 def test_lcel_chain(cfg):
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
@@ -396,8 +418,22 @@ def test_ollama_style_config(server, monkeypatch):
 
 @pytest.mark.slow
 def test_timeout_while_the_real_server_is_busy(cfg):
-    # a long generation with a tiny timeout: either it streams fast enough (each
-    # read is within the timeout) or it fails as a timeout, never anything else
+    # the timeout is one deadline for the whole reply, not a per-read limit: a tiny
+    # one fails as a timeout however fast the tokens come
     tiny = LLMConfig(cfg.base_url, cfg.model, timeout=0.001)
-    with pytest.raises(LLMError, match="timed out|not reachable"):
+    with pytest.raises(LLMError, match="timed out") as info:
         complete(tiny, MSGS, max_tokens=64)
+    assert info.value.kind == "timeout"
+
+
+@pytest.mark.slow
+def test_deadline_ends_a_long_generation(cfg):
+    # ~200 tokens take far longer than 1 s on this CPU; the call returns at the
+    # deadline (generous slack: a hang check, not a speed target)
+    short = LLMConfig(cfg.base_url, cfg.model, timeout=1.0)
+    t0 = time.monotonic()
+    try:
+        complete(short, [("user", "Write a very long story about a dragon, in many paragraphs.")], max_tokens=200)
+    except LLMError as exc:
+        assert exc.kind == "timeout", exc
+    assert time.monotonic() - t0 < 10
