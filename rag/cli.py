@@ -252,7 +252,15 @@ def cmd_ask(args) -> int:
         questions = iter(lambda: input("? ").strip(), "")
     for question in questions:
         streamed = []
-        stream = None if args.json else (lambda d: (streamed.append(d), print(d, end="", flush=True)))
+        def stream(d, streamed=streamed):
+            if getattr(d, "retract", False):  # the LLM's reply failed after some of it was shown
+                print("\n（以上内容作废 withdrawn — the checked answer follows）\n", flush=True)
+                return
+            streamed.append(d)
+            print(d, end="", flush=True)
+
+        if args.json:
+            stream = None
         try:
             ans = conv.ask(question, k=args.k, on_token=stream)
         except ValueError as e:

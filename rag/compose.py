@@ -271,9 +271,15 @@ def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
     if not sents:
         return s.start, s.end
     a, b = sents[0]
-    if b - a < 12 and len(sents) > 1:
-        b = sents[1][1]
+    head = s.path[-1].strip("。！；：: ") if s.path else ""
+    run_in = bool(head) and text[a:b].strip().strip("。！；：: ").endswith(head)
+    if (b - a < 12 or run_in) and len(sents) > 1:
+        b = sents[1][1]  # a run-in head ("全力巩固外贸外资基本盘。…") leads into its first sentence
     return a, min(b, a + max(limit, b - a))
+
+
+def _indent(text: str, pos: int) -> int:
+    return len(text[pos:pos + 16]) - len(text[pos:pos + 16].lstrip())
 
 
 _INLINE_HEAD = re.compile(r"^[\u4e00-\u9fff“”]{4,12}[。！]?$")
@@ -306,6 +312,8 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             score = sum(len(t) for t in topic if t in label) / max(1, sum(len(t) for t in topic)) if topic else 0.0
             if not topic and len(s.path) == 1 and want and s.kind == want:
                 score = 0.5
+            elif want and s.kind and s.kind != want:
+                score -= 0.25  # a plan question names a plan section, a review question a review one
             score -= 0.02 * (len(s.path) - 1)
             if score > best_score:
                 best, best_score = i, score
@@ -316,7 +324,9 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
         heads = [(c.start, c.path[-1], c) for c in children(secs, best)]
         known = {h[0] for h in heads}
         for a, b in inline_heads(text, sec.body_start, end):
-            if not any(c is not None and c.start <= a < c.body_start + 2 for _, _, c in heads) and a not in known:
+            # a child's own run-in head (after any indentation) is not a second head
+            if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
+                       for _, _, c in heads) and a not in known:
                 heads.append((a, text[a:b].rstrip("。！"), None))
         heads.sort(key=lambda h: h[0])
         pieces = []

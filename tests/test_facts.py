@@ -97,8 +97,6 @@ def test_a_list_sharing_the_indicators_suffix():
     assert ("tertiary_va", "growth", 6.6) not in got
 
 
-@pytest.mark.xfail(strict=True, reason="facts._sentence_figures: the other members of a list sharing a suffix "
-                                       "(规上工业[增加值] 6.6%, 农林牧渔业[增加值] 2%) are not read at all")
 def test_every_member_of_a_list_sharing_a_suffix():
     got = figs("规上工业、农林牧渔业、服务业增加值分别增长6.6%、2%和4.4%。")
     assert ("industry_va", "growth", 6.6) in got and ("primary_va", "growth", 2.0) in got

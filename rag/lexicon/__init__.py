@@ -97,14 +97,15 @@ class Lexicon:
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
                     if kin and re.match(r"[、，,]", text[m.start() - 1: m.start()] or "x"):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
-        return sorted(out, key=lambda x: x.start)
+        return sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start)
 
     def asked(self, question: str) -> list[Mention]:
         """Indicators a question names (report terms, question-only names, English)."""
-        return [
+        out = [
             Mention(self._ask_owner[m.group(1).lower()], m.start(1), m.end(1), m.group(1))
             for m in self._ask_re.finditer(question)
         ]
+        return sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start)
 
     def names_of(self, indicator_id: str) -> tuple[str, ...]:
         """Every Chinese name of an indicator: its statistical name first, then longest first."""
@@ -190,6 +191,36 @@ def _build() -> Lexicon:
         _term_owner=term_owner,
         _ask_owner=ask_owner,
     )
+
+
+_COORDINATED = re.compile(r"((?:[\u4e00-\u9fff]{2,6}(?:和|与|及|以及|、))+)$")
+
+
+def _elided(text: str, hits: list[Mention], owner: dict) -> list[Mention]:
+    """Indicators named with a shared ending left out: "城镇和农村居民收入" names 城镇居民收入
+    too, "规上工业、农林牧渔业、服务业增加值" three value-added figures. A coordinated word
+    right before a term, joined to a tail of that term, must make a known term."""
+    out: list[Mention] = []
+    taken = [(h.start, h.end) for h in hits]
+    for h in hits:
+        m = _COORDINATED.search(text, max(0, h.start - 40), h.start)
+        if not m or m.end() != h.start:
+            continue
+        pos = m.start()
+        for word in re.split(r"(和|与|以及|及|、)", m.group(1)):
+            if not word or word in ("和", "与", "及", "以及", "、"):
+                pos += len(word)
+                continue
+            a, b = pos, pos + len(word)
+            pos = b
+            if any(s <= a < e for s, e in taken):
+                continue
+            for k in range(1, len(h.term) - 1):
+                full = (word + h.term[k:]).lower()
+                if full in owner and owner[full] != owner.get(h.term.lower()):
+                    out.append(Mention(owner[full], a, b, word))
+                    break
+    return out
 
 
 @functools.lru_cache(maxsize=1)
