@@ -244,12 +244,17 @@ class Answerer:
         if not cmp.hits and not cmp.verdict:
             return self._refuse(q, ["没有报告给出该指标 (no indexed report states it)"], [])
         citations, lines = [], []
-        for c in cmp.hits:
+        for i, c in enumerate(cmp.hits):
             f = c.figure
             text = self.corpus.text(c.report.key)
             citations.append(Citation(len(citations) + 1, c.report.file, c.report.id, f.section, f.start, f.end,
                                       text[f.start:f.end], self.corpus.page_at(c.report.key, f.start)))
-            lines.append(f"{c.report.region}：{f.text} [{len(citations)}]")
+            if cmp.kind != "versus":
+                lines.append(f"{c.report.region}：{f.text} [{len(citations)}]")
+            elif i % 2:  # a target and the result it is set against
+                t = cmp.hits[i - 1].figure
+                lines.append(f"{c.report.region}：{t.year}年目标{t.text} [{len(citations) - 1}]，{f.year}年实际{f.text} "
+                             f"[{len(citations)}]")
         others = [c.report.region for c in cmp.others]
         tail = ""
         if others:

@@ -158,6 +158,16 @@ class Corpus:
         return Chunk(cid, r.id, r.file, sec.path if sec else (), sec.kind if sec else "other", ref.start, ref.end, text,
                      0, "", ref.ord, ref.page)
 
+    def search_texts(self, ids: list[str]) -> dict[str, str]:
+        """What the sparse index tokenises for each chunk (section path and text, as the
+        indexer gives it), for chunks whose tokens another process wrote or none did."""
+        out = {}
+        for cid in ids:
+            c = self.chunk(cid)
+            if c is not None:
+                out[cid] = c.section + " " + c.text
+        return out
+
     def chunk_ids(self, keys: set[str] | None = None) -> set[str]:
         if keys is None:
             return set(self.chunks)
@@ -185,9 +195,14 @@ class Corpus:
             for r in self.reports:
                 if r.path == real:
                     return r
-        matches = [r for r in self.reports if r.region and (ref.startswith(r.region) or (r.region_key and ref in
-                   (gazetteer().get(r.region_key).short if gazetteer().get(r.region_key) else "",)))]
         years = [int(y) for y in re.findall(r"(?:19|20)\d{2}", ref)]
+        name = re.sub(r"(?:19|20)\d{2}\s*年?|[\s_\-]+", "", ref)  # "苏州 2024", "慈溪2021年"
+
+        def names(r: Report) -> tuple[str, ...]:
+            place = gazetteer().get(r.region_key) if r.region_key else None
+            return tuple(n for n in (r.region, place.short if place else "") if n)
+
+        matches = [r for r in self.reports if r.region and (ref.startswith(r.region) or (name and name in names(r)))]
         if years:
             matches = [r for r in matches if r.year in years]
         if len(matches) == 1:

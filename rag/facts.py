@@ -21,8 +21,9 @@ from .types import Document, Figure, Section
 
 _SCOPE = re.compile(r"(市级|区级|县级|省级|本级)(?:口径)?")  # a part of the region, not all of it
 _RESPECTIVELY = re.compile(r"分别")
-_FROM = re.compile(r"从\s*$|由\s*$")
-_TO = re.compile(r"^\s*(?:[^，,；;。]{0,6}?)(?:增加|提高|提升|增长|扩大|上升|下降|降低|减少|缩小|缩减)?(?:到|至)\s*$")
+_YEAR_OF = r"(?:\s*(?:19|20)\d{2}\s*年(?:底|末)?的?)?"  # "由2019年的52亿元提高到2023年的77亿元"
+_FROM = re.compile(rf"(?:从|由){_YEAR_OF}\s*$")
+_TO = re.compile(rf"^\s*(?:[^，,；;。]{{0,6}}?)(?:增加|提高|提升|增长|扩大|上升|下降|降低|减少|缩小|缩减)?(?:到|至){_YEAR_OF}\s*$")
 _QUAL = re.compile(r"(?:增长|增速|增幅)?(?:与|和|同)(?:经济增长|经济发展|地区生产总值增长)(?:保持)?(?:基本)?同步|"
                    r"高于(?:全国平均水平|经济增长速度|经济增速|城镇居民收入增速)|(?:保持|实现)(?:稳定|合理|正)增长|完成国家下达(?:的)?(?:目标)?(?:任务)?|"
                    r"(?:与上年|同比|比上年)?基本持平|(?:与上年|同比)持平")
@@ -99,7 +100,7 @@ def _measure(ind_id: str, between: str, q: Quantity, forced: str = "") -> tuple[
         return ("rate", q.value) if q.kind in ("percent",) else None
     _, growth, fall, _ = _cues()
     # "提高到3.2%", "增加到777亿元": a level reached, not a growth
-    reached = bool(re.search(r"(?:到|至|达到|为)\s*$", between))
+    reached = bool(re.search(rf"(?:到|至|达到|为){_YEAR_OF}\s*$", between))
     verb = None if reached else next((v for v in fall if v in between), None)
     sign = -1.0 if verb else 1.0
     if verb is None and not reached:
@@ -134,14 +135,40 @@ def _sentence_kind(sentence: str, section: Section, report) -> str:
     return "result" if report.kind == "article" else ""
 
 
-def _figure_year(sentence: str, kind: str, report, section: str = "") -> int | None:
+def _has_period(text: str) -> bool:
+    pc = lexicon().cues["period"]
+    return any(w in text for w in _cues()[0]) or any(re.search(p, text) for p in pc["patterns"])
+
+
+_CLAUSE = re.compile(r"[^，,；;：:]+")
+
+
+def _year_at(sentence: str, kind: str, report, section: str):
+    """pos → the year of a figure at ``sentence[pos]``. A multi-year cue (累计, 年均, 五年)
+    marks its own clause ("累计发放消费券20亿元，实现社零4870亿元": only the first figure is
+    cumulative), or the whole sentence when it is a short lead clause ("这五年，…")."""
+    year = _figure_year(sentence, kind, report, section)
+    named = re.search(r"(?:19|20)\d{2}\s*年", sentence)
+    if year is not None or named or not _has_period(sentence):
+        return lambda pos: year
+    clauses = [(m.start(), m.end(), m.group(0)) for m in _CLAUSE.finditer(sentence)]
+    if any(_has_period(c) and len(c.strip()) <= 12 and not quantities(c) for _, _, c in clauses):
+        return lambda pos: None
+    base = _figure_year(sentence, kind, report, section, cues=False)
+
+    def at(pos: int) -> int | None:
+        own = next((c for a, b, c in clauses if a <= pos < b), "")
+        return None if _has_period(own) else base
+    return at
+
+
+def _figure_year(sentence: str, kind: str, report, section: str = "", cues: bool = True) -> int | None:
     """The one year a figure is for; None for a multi-year figure (年均, 累计, 五年, 近三年
     in the sentence). In a part about a period (这五年…, “十四五”时期…) a level reached is
     the period's end: the last reviewed year, or the last planned year for targets."""
     period = _cues()[0]
-    pc = lexicon().cues["period"]
     named = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", sentence)]
-    if not named and (any(w in sentence for w in period) or any(re.search(p, sentence) for p in pc["patterns"])):
+    if cues and not named and _has_period(sentence):
         return None
     if not named and any(w in section for w in period):
         if kind == "target":
@@ -176,11 +203,10 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
                 kind = _sentence_kind(sent, sec, doc.report)
                 if not kind:
                     continue
-                year = _figure_year(sent, kind, doc.report, " ".join(sec.path))
-                if year is None:
-                    continue
+                year = _year_at(sent, kind, doc.report, " ".join(sec.path))
                 got = _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
-                out += got + _unit_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), got, lex)
+                got += _unit_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), got, lex)
+                out += [f for f in got if f.year is not None]
     return _dedupe(out)
 
 
@@ -206,12 +232,15 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
         stop = group[-1].end + clause_end.start() if clause_end else stop
         seg_qs = [q for q in qs if group[-1].end <= q.start < stop]
         # "从524亿元增加到777亿元": the first figure is where it started, not the result
-        seg_qs = [q for q in seg_qs if not _FROM.search(sent[max(group[-1].end, q.start - 2): q.start])
+        seg_qs = [q for q in seg_qs if not _FROM.search(sent[max(group[-1].end, q.start - 12): q.start])
                   or not any(_TO.match(sent[q.end: q2.start]) for q2 in seg_qs if q2.start > q.end)]
         targets: list[str] = []
+        terms: list[str] = []  # each target's own words
         for g in group:
             ind = lex.by_id[g.indicator]
-            targets += list(ind.covers) if ind.covers else [g.indicator]
+            covered = list(ind.covers) if ind.covers else [g.indicator]
+            targets += covered
+            terms += [g.term] * len(covered)
         resp = bool(_RESPECTIVELY.search(sent[group[-1].end:stop])) or len(targets) > 1
         scope_m = _SCOPE.search(sent[max(0, m.start - 6): m.start])
         scope = scope_m.group(1) if scope_m else ""
@@ -220,10 +249,10 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             lvl = [q for q in seg_qs if q.kind not in ("percent", "points", "permille", "times", "plain")]
             for seq in (lvl, pct):
                 if len(seq) >= len(targets):
-                    for ind_id, q in zip(targets, seq):
+                    for ind_id, term, q in zip(targets, terms, seq):
                         between = sent[group[-1].end: q.start]
                         if (mv := _measure(ind_id, between, q)) is not None:
-                            out.append(_fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, g.term))
+                            out.append(_fig(rid, ind_id, mv, kind, year, q, sent, offset, section, scope, term))
         else:
             ind_id = targets[0]
             last_end = group[-1].end
@@ -269,12 +298,14 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
                 taken.add((f.measure, f.scope))
                 out.append(f)
                 last_end = q.end
-            if not seg_qs:
-                qm = _QUAL.search(sent[group[-1].end:stop])
-                if qm and qm.start() < 12:
-                    for t in targets:
-                        out.append(Figure(rid, t, "qualitative", kind, year, None, sent[m.start: group[-1].end + qm.end()],
-                                          start=offset, end=offset + len(sent), section=section, scope=scope, term=m.term))
+        if not seg_qs:
+            # "城乡居民收入增长与经济增长同步": a target in words, for every member
+            qm = _QUAL.search(sent[group[-1].end:stop])
+            if qm and qm.start() < 12:
+                for t, term in zip(targets, terms):
+                    out.append(Figure(rid, t, "qualitative", kind, year(m.start) if callable(year) else year, None,
+                                      sent[m.start: group[-1].end + qm.end()],
+                                      start=offset, end=offset + len(sent), section=section, scope=scope, term=term))
         i = j
     return out
 
@@ -297,7 +328,9 @@ def sentence_figures(sentence: str) -> list[Figure]:
 
 
 def _fig(rid, ind_id, mv, kind, year, q: Quantity, sent, offset, section, scope, term) -> Figure:
+    """``year``: the year, or pos → year (None: a multi-year figure, dropped by the caller)."""
     measure, value = mv
+    year = year(q.start) if callable(year) else year
     # a scope word right before the figure ("全市2008.3亿元、市级1328.3亿元") is the figure's own
     window = sent[max(0, q.start - 16): q.start]
     window = re.split(r"[，,；;。]", window)[-1]

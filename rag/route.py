@@ -48,7 +48,7 @@ def indexed_regions(reports: list[Report]) -> str:
     return "、".join(names[:20]) + (f" 等{len(names)}个地区" if len(names) > 20 else "")
 
 
-def _name(region: str, reports: list[Report]) -> str:
+def region_name(region: str, reports: list[Report]) -> str:
     """The region's short name, with its parent when an indexed namesake shares it
     ("重庆市江北区" beside 宁波's 江北区)."""
     label = region_label(region)
@@ -76,12 +76,12 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
     if report_year and pool:
         mine = [r for r in pool if r.year == report_year]
         if not mine:
-            name = _name(region, reports) if region else ""
+            name = region_name(region, reports) if region else ""
             return Route(region, year, q.time, problem=f"没有{name}{report_year}年的报告 (no {report_year} report "
                                                        f"indexed; indexed: {coverage(reports, region) or 'none'})")
         pool = mine
     if region and not pool:
-        name = _name(region, reports)
+        name = region_name(region, reports)
         return Route(region, year, q.time, problem=f"没有{name}的报告 (no report for {name} is indexed; indexed: "
                                                    f"{indexed_regions(reports) or 'none'})")
     time = q.time
@@ -95,7 +95,7 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
             ok = [r for r in ok if _covers(r, year, time)] or ok if time else ok
         if not ok:
             what = {"target": "目标", "result": "实际结果"}.get(time, "信息")
-            where = _name(region, reports) if region else ""
+            where = region_name(region, reports) if region else ""
             return Route(region, year, time, problem=f"报告中没有{where}{year}年的{what} (no indexed report covers it; "
                                                      f"indexed: {coverage(reports, region) or 'none'})")
         pool = ok
@@ -138,7 +138,7 @@ def _per_region(rt: Route, reports: list[Report]) -> list[Route]:
     if rt.problem or len(regions) <= 1:
         return [rt]
     if len(regions) > MAX_ROUTES:
-        names = "、".join(_name(g, reports) for g in regions[:8])
+        names = "、".join(region_name(g, reports) for g in regions[:8])
         return [Route("", rt.year, rt.time, problem=f"问题没有指明地区，{len(regions)}个地区的报告都可回答：{names}等 "
                                                     f"(name a region: {len(regions)} regions' reports could answer)")]
     return [Route(g, rt.year, rt.time, tuple(k for k in rt.reports if by_key[k].region_key == g)) for g in regions]

@@ -15,6 +15,7 @@ from .corpus import Corpus
 from .facts import best as best_figures
 from .lexicon import lexicon
 from .query import Query
+from .route import region_name
 from .types import Figure, Report
 
 CORE = ("gdp", "cpi", "unemployment", "fiscal_revenue", "income")
@@ -106,7 +107,7 @@ def _cmp(v: float, op: str, x: float) -> bool:
 
 @dataclass(frozen=True)
 class Comparison:
-    kind: str  # threshold | max | min | list
+    kind: str  # threshold | max | min | list | versus (hits: target, result, target, result…)
     hits: list[Cell]  # the cells that answer (each cited)
     others: list[Cell]  # the rest of the compared reports, named without figures
     verdict: str  # one line ("" for a plain list)
@@ -114,6 +115,43 @@ class Comparison:
 
 def _unit(c: Cell) -> str:
     return "%" if c.figure and c.figure.unit in ("%", "％") else ""
+
+
+_ABOVE = re.compile(r"高于|超过|大于|快于|above|higher than|exceed|faster than")
+_BELOW = re.compile(r"低于|不及|小于|慢于|below|lower than|slower than")
+
+
+def _versus(q: Query, corpus: Corpus, ind: str, measure: str, level: str) -> Comparison | None:
+    """"哪些地区2025年增长目标高于本地2024年实际增速?": each region's target for the later
+    year against its own result for the earlier one. ``hits`` hold (target, result) cells
+    in turn; a region missing either figure is named among the others."""
+    if len(q.years) != 2 or len(q.regions) > 1 or q.years[0] == q.years[1]:
+        return None
+    low = q.text.lower()
+    cues = lexicon().cues["intent"]
+    said = lambda kind: any(w in low for w in cues[kind]) or any(  # noqa: E731
+        re.search(rf"\b{re.escape(w)}\b", low) for w in cues.get(kind + "_en", ()))
+    if not (said("target") and said("result")):
+        return None
+    above, below = _ABOVE.search(low), _BELOW.search(low)
+    if bool(above) == bool(below):
+        return None
+    ty, ry = max(q.years), min(q.years)
+    regions = set(q.regions) if q.regions else None
+    results = {c.report.region_key: c for c in cells(corpus, [ind], "result", ry, regions, level, measure)}
+    hits, others = [], []
+    for t in cells(corpus, [ind], "target", ty, regions, level, measure):
+        r = results.get(t.report.region_key)
+        tv, rv = value_of(t), (value_of(r) if r else None)
+        if tv is None or rv is None:
+            others.append(t)
+        elif (tv > rv) if above else (tv < rv):
+            hits += [t, r]
+    name = lexicon().by_id[ind].name
+    word = "高于" if above else "低于"
+    regions_hit = "、".join(c.report.region for c in hits[::2])
+    verdict = (f"{regions_hit}的{ty}年{name}目标{word}{ry}年实际" if hits else f"没有地区的{ty}年{name}目标{word}{ry}年实际")
+    return Comparison("versus", hits, others, verdict)
 
 
 def comparison(q: Query, corpus: Corpus) -> Comparison:
@@ -141,6 +179,9 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
     stated = [c for c in rows if value_of(c) is not None]
     name = lex.by_id[ind].name
     what = "目标" if kind == "target" else "实际"
+    vs = _versus(q, corpus, ind, measure, level)
+    if vs is not None:
+        return vs
     th = _threshold(q.text)
     if th and len(q.regions) < 2:
         op, x, xkind = th
@@ -154,7 +195,10 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
         return Comparison("threshold", hits, [c for c in rows if c not in hits], verdict)
     if q.regions and len(stated) < len({c.report.region_key for c in rows} | set(q.regions)) and re.search(
             r"最|更|哪个|谁|higher|lower|faster|slower|highest|lowest", low):
-        missing = [c.report.region for c in rows if value_of(c) is None] or [r for r in q.regions]
+        # the asked regions with no figure (no report, or a report not stating it)
+        have = {c.report.region_key for c in stated}
+        missing = [region_name(g, corpus.reports) for g in q.regions if g not in have] or \
+            [c.report.region for c in rows if value_of(c) is None]
         return Comparison("missing", [], [c for c in rows if value_of(c) is None],
                           f"无法比较：{'、'.join(missing)}的报告没有给出{name}{what}")
     for kind_, pattern, pick in (("max", r"最高|最快|最大|highest|fastest|largest|更高|哪个高|谁高|higher|更快", max),
@@ -178,12 +222,13 @@ def target_vs_result(corpus: Corpus, region: str, year: int, ind: str) -> tuple[
 def met(target: Figure, result: Figure) -> str:
     if target.value is None or result.value is None:
         return "无法比较"
-    low = target.value
-    if target.qualifier in ("max",):
-        return "完成" if result.value <= target.value else "未完成"
-    if target.qualifier == "approx":
-        low = target.value - 0.5 if target.measure in ("growth", "rate") else target.value * 0.95
-    return "完成" if result.value >= low else "未完成"
+    slack = 0.0
+    if target.qualifier == "approx":  # "5%左右": half a point (or 5% of a level) either side
+        slack = 0.5 if target.measure in ("growth", "rate") else abs(target.value) * 0.05
+    ind = lexicon().by_id.get(target.indicator)
+    if target.qualifier == "max" or (ind is not None and ind.lower):  # a ceiling ("控制在5.5%以内", "下降2.5%")
+        return "完成" if result.value <= target.value + slack else "未完成"
+    return "完成" if result.value >= target.value - slack else "未完成"
 
 
 # --- output ------------------------------------------------------------------------------

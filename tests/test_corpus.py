@@ -132,8 +132,6 @@ def test_resolve_nothing():
         core().corpus.resolve("  ")
 
 
-@pytest.mark.xfail(strict=True, reason="Corpus.resolve: a short region name with a year ('苏州 2024', '慈溪2021') matches "
-                                       "nothing, though the short name alone and the full name with a year both resolve")
 def test_resolve_a_short_name_with_a_year(c):
     assert c.corpus.resolve("苏州 2024").id == "suzhou-2024"
     assert c.corpus.resolve("慈溪2021").id == "cixi-2021"

@@ -73,8 +73,6 @@ def test_from_x_to_y_is_the_level_reached():
     assert figs("地区生产总值由524亿元增长到777亿元。") == [("gdp", "level", 777e8)]
 
 
-@pytest.mark.xfail(strict=True, reason="facts._sentence_figures: with years between ('由2019年的52亿元提高到2023年的77亿元') "
-                                       "the starting figure is taken as the level")
 def test_from_x_to_y_with_years_is_the_level_reached():
     assert figs("一般公共预算收入由2019年的52亿元提高到2023年的77亿元。") == [("fiscal_revenue", "level", 77e8)]
 
@@ -129,8 +127,6 @@ def test_qualitative_targets():
     assert figs("居民消费价格与上年基本持平。") == [("cpi", "qualitative", None)]
 
 
-@pytest.mark.xfail(strict=True, reason="facts._sentence_figures: a shared form ('城乡居民人均可支配收入') takes the "
-                                       "'respectively' branch, which reads numbers only: its qualitative target is lost")
 def test_qualitative_target_of_a_shared_form():
     assert figs("城乡居民人均可支配收入增长与经济增长同步。") == [("urban_income", "qualitative", None),
                                                         ("rural_income", "qualitative", None)]
@@ -140,13 +136,10 @@ def test_a_figure_of_another_subject_is_not_the_indicators():
     assert figs("新增城镇就业大学生5000人。") == []
 
 
-@pytest.mark.xfail(strict=True, reason="facts: '人均可支配收入' inside '低收入农户人均可支配收入' is read as the residents' "
-                                       "income (cixi-2021 states 14.3% / 10%以上 as its income figures)")
 def test_low_income_households_are_not_all_residents():
     assert [f for f in figs("低收入农户人均可支配收入增长14.3%。") if f[0] == "income"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="facts._sentence_figures: in 'A、B分别…' every figure gets the last member's term")
 def test_each_member_keeps_its_own_term():
     got = {f.indicator: f.term for f in sentence_figures("地区生产总值、一般公共预算收入分别增长5.5%和6%。")}
     assert got == {"gdp": "地区生产总值", "fiscal_revenue": "一般公共预算收入"}

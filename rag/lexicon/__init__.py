@@ -31,6 +31,7 @@ class Indicator:
     headline: bool = False  # one of the figures of a report's headline sentence
     units: tuple[str, ...] = ()  # units that name it by themselves (标准箱 → container throughput)
     elliptic: tuple[str, ...] = ()  # bare words naming it in a sentence already about it
+    lower: bool = False  # less is better: a target is a ceiling
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Lexicon:
     regions: dict
     meta: dict
     glossary: dict[str, tuple[str, ...]]
+    other_subjects: tuple[str, ...] = ()
     _text_re: re.Pattern = field(repr=False, compare=False, default=None)
     _ask_re: re.Pattern = field(repr=False, compare=False, default=None)
     _term_owner: dict = field(repr=False, compare=False, default_factory=dict)
@@ -97,7 +99,7 @@ class Lexicon:
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
                     if kin and re.match(r"[、，,]", text[m.start() - 1: m.start()] or "x"):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
-        return sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start)
+        return self._own(text, sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start))
 
     def asked(self, question: str) -> list[Mention]:
         """Indicators a question names (report terms, question-only names, English)."""
@@ -105,7 +107,14 @@ class Lexicon:
             Mention(self._ask_owner[m.group(1).lower()], m.start(1), m.end(1), m.group(1))
             for m in self._ask_re.finditer(question)
         ]
-        return sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start)
+        return self._own(question, sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start))
+
+    def _own(self, text: str, hits: list[Mention]) -> list[Mention]:
+        """Leave out a term written right after a narrower group ("低收入农户人均可支配收入"):
+        that group's figure is not the indicator's."""
+        if not self.other_subjects:
+            return hits
+        return [h for h in hits if not text[max(0, h.start - 8): h.start].endswith(self.other_subjects)]
 
     def names_of(self, indicator_id: str) -> tuple[str, ...]:
         """Every Chinese name of an indicator: its statistical name first, then longest first."""
@@ -141,7 +150,8 @@ class Lexicon:
 
 
 def _build() -> Lexicon:
-    ind = _load("indicators.toml")["indicator"]
+    raw = _load("indicators.toml")
+    ind = raw["indicator"]
     indicators = tuple(
         Indicator(
             id=r["id"], name=r["name"], terms=tuple(r["terms"]), ask=tuple(r.get("ask", ())),
@@ -153,6 +163,7 @@ def _build() -> Lexicon:
             headline=bool(r.get("headline", False)),
             units=tuple(r.get("units", ())),
             elliptic=tuple(r.get("elliptic", ())),
+            lower=bool(r.get("lower", False)),
         )
         for r in ind
     )
@@ -185,6 +196,7 @@ def _build() -> Lexicon:
         boilerplate=_load("boilerplate.toml"),
         regions=_load("regions.toml"),
         meta=_load("meta.toml"),
+        other_subjects=tuple(sorted(raw.get("other_subjects", ()), key=len, reverse=True)),
         glossary={k.lower(): tuple(v.split("|")) for k, v in _load("glossary.toml")["terms"].items()},
         _text_re=text_re,
         _ask_re=ask_re,
