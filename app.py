@@ -35,6 +35,7 @@ import gradio as gr  # noqa: E402
 from rag import catalog  # noqa: E402
 from rag import service  # noqa: E402
 from rag import ui_format as fmt  # noqa: E402
+from rag import ui_reports as rfmt  # noqa: E402
 from rag.formats import SUFFIXES  # noqa: E402
 from rag.index import index_paths  # noqa: E402
 from rag.table import CORE, cells, rows_for, to_csv  # noqa: E402
@@ -338,7 +339,7 @@ def _formats(svc) -> dict:
 
 
 def _catalog(svc) -> list[list]:
-    return fmt.catalog_rows(svc.corpus.reports, _formats(svc))
+    return rfmt.catalog_rows(svc.corpus.reports, _formats(svc))
 
 
 def _summary(svc, r) -> str:
@@ -362,7 +363,7 @@ def _summary(svc, r) -> str:
 
 def _outline(svc, r) -> str:
     try:
-        return fmt.outline_html(svc.corpus.sections(r.key), svc.corpus.text(r.key))
+        return rfmt.outline_html(svc.corpus.sections(r.key), svc.corpus.text(r.key))
     except Exception as e:
         return fmt.error_html(f"无法读取章节 (cannot read the sections): {_message(e)}")
 
@@ -371,7 +372,7 @@ def _form(r) -> tuple:
     """The correction form's values for a report (region, level, year, review, plan)."""
     if r is None:
         return "", "", "", "", ""
-    return r.region, r.level, str(r.year or ""), fmt.years_text(r.review_years), fmt.years_text(r.plan_years)
+    return r.region, r.level, str(r.year or ""), rfmt.years_text(r.review_years), rfmt.years_text(r.plan_years)
 
 
 def show_report(ref: str | None):
@@ -388,7 +389,7 @@ def show_report(ref: str | None):
     if r is None:
         yield fmt.error_html(f"未知报告 (unknown report): {ref}"), "", "", *_form(None)
         return
-    head = fmt.report_header_html(r, svc.corpus.entries.get(r.key, {}).get("format", ""))
+    head = rfmt.report_header_html(r, svc.corpus.entries.get(r.key, {}).get("format", ""))
     outline = _outline(svc, r)
     yield head, "⏳ 正在生成摘要… (summarising)", outline, *_form(r)
     yield head, _summary(svc, r), outline, *_form(r)
@@ -401,7 +402,7 @@ def pick_row(evt: gr.SelectData, rows):
         if not row:
             data = rows.values.tolist() if hasattr(rows, "values") else rows
             row = data[evt.index[0]]
-        rid = str(row[fmt.CATALOG_ID_COL])
+        rid = str(row[rfmt.CATALOG_ID_COL])
         r = LOADER.get(require_index=False).corpus.report(rid)
         return r.key if r is not None else gr.skip()
     except Exception:
@@ -416,10 +417,10 @@ def _lists(svc, selected=_KEEP):
     the picker keeps its report unless ``selected`` (a report key) is given."""
     reports = svc.corpus.reports
     keys = {r.key for r in reports}
-    choices = fmt.report_choices(reports)
+    choices = rfmt.report_choices(reports)
     pick = gr.Dropdown(choices=choices) if selected is _KEEP else \
         gr.Dropdown(choices=choices, value=selected if selected in keys else None)
-    return _catalog(svc), pick, gr.Dropdown(choices=fmt.report_choices(reports, ALL_REPORTS))
+    return _catalog(svc), pick, gr.Dropdown(choices=rfmt.report_choices(reports, ALL_REPORTS))
 
 
 def _indexed_report(svc, path: Path):
@@ -461,7 +462,7 @@ def upload(files, progress=gr.Progress()):
     files = [f for f in (files or []) if f]
     keep = (gr.skip(), gr.skip(), gr.skip())
     if not files:
-        return fmt.upload_result_html([], []), *keep, gr.skip(), gr.skip()
+        return rfmt.upload_result_html([], []), *keep, gr.skip(), gr.skip()
     try:
         svc = LOADER.get(require_index=False)
     except Exception as e:
@@ -477,8 +478,8 @@ def upload(files, progress=gr.Progress()):
         src = Path(getattr(f, "name", f))
         shown = src.name
         try:
-            name = fmt.safe_upload_name(shown, SUFFIXES)
-            why = fmt.size_problem(src.stat().st_size, svc.settings.max_file_mb)
+            name = rfmt.safe_upload_name(shown, SUFFIXES)
+            why = rfmt.size_problem(src.stat().st_size, svc.settings.max_file_mb)
             if why:
                 raise ValueError(why)
             path, created = _place(src, folder, name)
@@ -517,7 +518,7 @@ def upload(files, progress=gr.Progress()):
                 if created and _indexed_report(svc, p) is None:
                     p.unlink(missing_ok=True)
             refused += [(shown, f"not indexed: {_message(e)}") for shown, _, _ in placed]
-            return fmt.upload_result_html([], refused), *_lists(svc), status_markdown(), None
+            return rfmt.upload_result_html([], refused), *_lists(svc), status_markdown(), None
         seconds = res.seconds
         skipped = {str(Path(f).absolute()): why for f, why in res.skipped}
         status = {str(Path(f).absolute()): s for s, names in (("added", res.added), ("changed", res.changed),
@@ -530,7 +531,7 @@ def upload(files, progress=gr.Progress()):
                     p.unlink(missing_ok=True)  # a file that did not index does not stay in uploads/
                 continue
             done.append((shown, status.get(k, "unchanged"), _indexed_report(svc, p)))
-    return fmt.upload_result_html(done, refused, seconds), *_lists(svc), status_markdown(), None
+    return rfmt.upload_result_html(done, refused, seconds), *_lists(svc), status_markdown(), None
 
 
 # --- correcting a report's metadata -------------------------------------------------------
@@ -547,7 +548,7 @@ def save_correction(ref: str | None, region: str, level: str, year: str, review:
         r = svc.corpus.report(ref)
         if r is None:
             raise LookupError(f"未知报告 (unknown report): {ref}")
-        fields = fmt.correction_fields(r, region, level, year, review, plan)
+        fields = rfmt.correction_fields(r, region, level, year, review, plan)
         if not fields:
             return fmt.ok_html("没有改动 (nothing changed)"), *keep
         entry = svc.corpus.entries.get(r.key, {})
@@ -647,7 +648,7 @@ def compare(indicators, kind: str, year):
     indicators = [i for i in (indicators or []) if i] or list(CORE)
     kind = kind if kind in ("target", "result") else "target"
     try:
-        y = fmt.parse_year(year) or 0
+        y = rfmt.parse_year(year) or 0
         svc = LOADER.get(require_index=True)
         lex = lexicon()
         unknown = [i for i in indicators if i not in lex.by_id]
@@ -752,8 +753,8 @@ def on_load():
     reports = svc.corpus.reports
     yield (
         status_markdown(),
-        gr.Dropdown(choices=fmt.report_choices(reports, ALL_REPORTS), value=""),
-        gr.Dropdown(choices=fmt.report_choices(reports)),
+        gr.Dropdown(choices=rfmt.report_choices(reports, ALL_REPORTS), value=""),
+        gr.Dropdown(choices=rfmt.report_choices(reports)),
         _catalog(svc),
         *ev,
     )
@@ -798,7 +799,7 @@ def build() -> gr.Blocks:
                     )
                     upload_result = gr.HTML("", elem_id="upload-result", js_on_load=None)
                 catalog_table = gr.Dataframe(
-                    headers=fmt.CATALOG_HEADERS, value=[], interactive=False, wrap=True, elem_id="catalog",
+                    headers=rfmt.CATALOG_HEADERS, value=[], interactive=False, wrap=True, elem_id="catalog",
                     label="报告目录 (catalog) — 点击一行查看 (click a row)",
                 )
                 pick = gr.Dropdown(choices=[], label="报告 (report)", elem_id="report-pick")

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from rag import ui_format as fmt
+from rag import ui_reports as rfmt
 from rag.formats import SUFFIXES
 from rag.table import Cell
 from rag.types import Answer, Citation, Figure, Report, Section, Span
@@ -95,15 +96,15 @@ def test_problems_are_warning_lines_escaped():
 
 def test_outline_and_header_escape():
     secs = [Section(("<script>一、回顾</script>",), 0, 10, 5, "review"), Section(("一、回顾", "（一）<b>x</b>"), 10, 30, 15, "plan")]
-    out = fmt.outline_html(secs, EVIL + TEXT)
+    out = rfmt.outline_html(secs, EVIL + TEXT)
     _no_raw_markup(out)
     assert "回顾" in out and "计划" in out
     assert out.count("<details") == 2
     assert "margin-left:1.1em" in out  # depth 2 is indented
-    head = fmt.report_header_html(REPORT, "text")
+    head = rfmt.report_header_html(REPORT, "text")
     _no_raw_markup(head)
     assert "县级 county" in head and "目录 catalog" in head and "推测" not in head
-    assert "没有识别出章节" in fmt.outline_html([])
+    assert "没有识别出章节" in rfmt.outline_html([])
 
 
 # --- figures: the project's one number parser ---------------------------------------------
@@ -262,7 +263,7 @@ def test_explain_html_escapes():
     ("a\x00b\nc.txt", "abc.txt"),
 ])
 def test_safe_upload_name(name, want):
-    got = fmt.safe_upload_name(name, SUFFIXES)
+    got = rfmt.safe_upload_name(name, SUFFIXES)
     assert got == want
     assert "/" not in got and "\\" not in got and not got.startswith(".")
 
@@ -270,59 +271,59 @@ def test_safe_upload_name(name, want):
 def test_safe_upload_name_refuses_other_types_and_caps_length():
     for bad in ("virus.exe", "report", "catalog.toml", "x.docx.exe"):
         with pytest.raises(ValueError, match="unsupported file type"):
-            fmt.safe_upload_name(bad, SUFFIXES)
-    long = fmt.safe_upload_name("报" * 300 + ".pdf", SUFFIXES)
-    assert long.endswith(".pdf") and len(long.encode()) <= fmt.MAX_NAME_BYTES
+            rfmt.safe_upload_name(bad, SUFFIXES)
+    long = rfmt.safe_upload_name("报" * 300 + ".pdf", SUFFIXES)
+    assert long.endswith(".pdf") and len(long.encode()) <= rfmt.MAX_NAME_BYTES
 
 
 def test_size_problem():
-    assert fmt.size_problem(1000, 1) == ""
-    assert "over the 1 MB limit" in fmt.size_problem(2 * 1024 * 1024, 1)
-    assert fmt.size_problem(0, 1) == "empty file"
+    assert rfmt.size_problem(1000, 1) == ""
+    assert "over the 1 MB limit" in rfmt.size_problem(2 * 1024 * 1024, 1)
+    assert rfmt.size_problem(0, 1) == "empty file"
 
 
 def test_upload_result_lists_reports_with_sources_and_refusals():
     anji = Report(id="anji-2024", file="anji.docx", title="2024年安吉县人民政府工作报告", region="安吉县", level="county",
                   year=2024, sources=(("region", "text"), ("year", "file name")), key="k1")
-    out = fmt.upload_result_html([("anji.docx", "added", anji)],
+    out = rfmt.upload_result_html([("anji.docx", "added", anji)],
                                  [("scan.pdf", "no text layer (a scanned PDF?)"), ("<b>x</b>.exe", "unsupported <b>")])
     _no_raw_markup(out)
     ok = _visible(out.split('class="rag-up-ok"')[1].split("</ul>")[0])
     assert "安吉县 (正文 text)" in ok and "县级 county (正文 text)" in ok and "2024 (文件名 file name)" in ok
     assert "新增 added" in ok and "推测 guessed" in ok and "→" not in ok
-    renamed = fmt.upload_result_html([("安吉县 <1>.docx", "added", replace(anji, file="安吉县_1.docx"))], [])
+    renamed = rfmt.upload_result_html([("安吉县 <1>.docx", "added", replace(anji, file="安吉县_1.docx"))], [])
     assert "<code>安吉县 &lt;1&gt;.docx</code> → <code class=\"rag-up-stored\">安吉县_1.docx</code>" in renamed
     refused = _visible(out.split('class="rag-up-refused"')[1])
     assert "scan.pdf: no text layer (a scanned PDF?)" in refused and "<b>x</b>.exe: unsupported <b>" in refused
-    assert "没有文件" in fmt.upload_result_html([], [])
+    assert "没有文件" in rfmt.upload_result_html([], [])
 
 
 # --- correcting a report --------------------------------------------------------------------
 def test_parse_years():
-    assert fmt.parse_years("2023, 2024") == (2023, 2024)
-    assert fmt.parse_years("2024、2023；2024") == (2023, 2024)
-    assert fmt.parse_years("2021-2025") == (2021, 2022, 2023, 2024, 2025)
-    assert fmt.parse_years("２０２３年") == (2023,)
-    assert fmt.parse_years("  ") == ()
+    assert rfmt.parse_years("2023, 2024") == (2023, 2024)
+    assert rfmt.parse_years("2024、2023；2024") == (2023, 2024)
+    assert rfmt.parse_years("2021-2025") == (2021, 2022, 2023, 2024, 2025)
+    assert rfmt.parse_years("２０２３年") == (2023,)
+    assert rfmt.parse_years("  ") == ()
     for bad in ("20x3", "1850", "2025-2021", "next year"):
         with pytest.raises(ValueError):
-            fmt.parse_years(bad)
-    assert fmt.parse_year("") is None and fmt.parse_year("2024") == 2024 and fmt.parse_year(2025.0) == 2025
+            rfmt.parse_years(bad)
+    assert rfmt.parse_year("") is None and rfmt.parse_year("2024") == 2024 and rfmt.parse_year(2025.0) == 2025
     with pytest.raises(ValueError, match="not a year"):
-        fmt.parse_year("abc")
+        rfmt.parse_year("abc")
 
 
 def test_correction_fields_only_what_changed():
     r = Report(id="anji-2024", file="anji.docx", title="t", region="安吉县", level="county", year=2024,
                review_years=(2023,), plan_years=(2024,))
-    assert fmt.correction_fields(r, "安吉县", "county", "2024", "2023", "2024") == {}
-    assert fmt.correction_fields(r, "安吉县", "county", "2023", "2022", "2023") == {
+    assert rfmt.correction_fields(r, "安吉县", "county", "2024", "2023", "2024") == {}
+    assert rfmt.correction_fields(r, "安吉县", "county", "2023", "2022", "2023") == {
         "year": 2023, "review_years": [2022], "plan_years": [2023]}
-    assert fmt.correction_fields(r, " 德清县 ", "county", "2024", "2023", "2024") == {"region": "德清县"}
+    assert rfmt.correction_fields(r, " 德清县 ", "county", "2024", "2023", "2024") == {"region": "德清县"}
     # an emptied field goes back to what the text says
-    assert fmt.correction_fields(r, "安吉县", "", "", "2023", "2024") == {"level": None, "year": None}
+    assert rfmt.correction_fields(r, "安吉县", "", "", "2023", "2024") == {"level": None, "year": None}
     with pytest.raises(ValueError):
-        fmt.correction_fields(r, "安吉县", "county", "二〇二四", "", "")
+        rfmt.correction_fields(r, "安吉县", "county", "二〇二四", "", "")
 
 
 # --- compare ------------------------------------------------------------------------------
@@ -415,12 +416,12 @@ def test_figure_passage_html_highlights_the_sentence():
 def test_catalog_rows_and_choices():
     r2 = Report(id="cixi-2021", file="001.txt", title="慈溪市2021年政府工作报告", region="慈溪市", level="县级市", year=2021,
                 key="k-cx", sources=(("region", "text"), ("year", "catalog")))
-    rows = fmt.catalog_rows([REPORT, r2], {"k-cx": "docx"})
-    assert [r[fmt.CATALOG_ID_COL] for r in rows] == ["cixi-2021", "haishu-2020"]
-    assert len(fmt.CATALOG_HEADERS) == len(rows[0])
+    rows = rfmt.catalog_rows([REPORT, r2], {"k-cx": "docx"})
+    assert [r[rfmt.CATALOG_ID_COL] for r in rows] == ["cixi-2021", "haishu-2020"]
+    assert len(rfmt.CATALOG_HEADERS) == len(rows[0])
     assert rows[0][1] == "县级市" and rows[1][1] == "县级 county"
     assert rows[0][5] == "docx" and rows[0][6] == "text / catalog"
-    ch = fmt.report_choices([REPORT, r2], "全部")
+    ch = rfmt.report_choices([REPORT, r2], "全部")
     assert ch[0] == ("全部", "") and ch[2][1] == "k-haishu"  # values are report keys
 
 
