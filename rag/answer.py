@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 
 from . import guard, tokens
-from .compose import (Draft, Piece, figure_from_facts, figure_from_sentences, group_pieces, headline,
+from .compose import (Draft, Piece, counted_pieces, figure_from_facts, figure_from_sentences, group_pieces, headline,
                       is_headline_summary, section_pieces, sentence_piece, signoff_piece, source_piece, speaker_piece)
 from .corpus import Corpus
 from .lexicon import lexicon
@@ -155,9 +155,13 @@ class Answerer:
             if got:
                 return got
         if q.intent == "list":
+            counted = counted_pieces(q, route, self.corpus)
+            if counted:
+                return counted
             got = section_pieces(q, route, self.corpus, w, min_match=0.8) if q.topic else []
             members = group_pieces(q, route, self.corpus, w)
-            if members and (not got or (q.list_count and abs(len(members) - q.list_count) < abs(len(got) - 1 - q.list_count))):
+            named = sum(p.text.count("、") + 1 for p in members)
+            if members and (not got or (q.list_count and abs(named - q.list_count) < abs(len(got) - 1 - q.list_count))):
                 got = members
             if got:
                 return got

@@ -432,7 +432,12 @@ def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]
                         continue  # a target's members are in the plan, a result's in the review
                 if noun not in sent or any(m not in sent for m in mods):
                     continue
-                for ca, cb in split_clauses(text, a, b):
+                clauses = split_clauses(text, a, b)
+                for ci, (ca, cb) in enumerate(clauses):
+                    # members named together: "乳业、稀土新材料、现代煤化工入选…" is one clause
+                    while ci > 0 and text[clauses[ci - 1][1] - 1] == "、" and clauses[ci - 1][1] - clauses[ci - 1][0] <= 12:
+                        ci -= 1
+                        ca = clauses[ci][0]
                     clause = text[ca:cb]
                     at = clause.find(noun)
                     if at < 0 or (mods and not all(m in clause for m in mods)):
@@ -443,11 +448,48 @@ def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]
                     item = item.strip("，,；;。：:、“”\" ")
                     if _COUNT_PREFIX.search(item) or re.search(r"[一二三四五六七八九十两\d]+(?:大|个)[\u4e00-\u9fff“]", item):
                         continue  # the group's own name ("城建“六大攻坚行动”"), not a member
-                    if len(item) > len(noun) + 1 and not any(p.text == item for p in pieces):
+                    later = [m for m in item.split("、")[1:] if m]  # a list already given in another clause
+                    if len(item) > len(noun) + 1 and not any(p.text == item or any(m in p.text for m in later)
+                                                             for p in pieces):
                         pieces.append(Piece(route.label, item, key, ca, cb, ""))
         parts = {(corpus.section_at(key, p.start).path[:2] if corpus.section_at(key, p.start) else ()) for p in pieces}
-        if len(pieces) >= max(2, want - 1 if want else 2) and len(parts) <= 2:
+        members = sum(p.text.count("、") + 1 for p in pieces)
+        if members >= max(2, want - 1 if want else 2) and len(parts) <= 2:
             return pieces[: max(want, 2) if want else weights.max_summary_lines]
+    return []
+
+
+_NUMERALS = "零一二三四五六七八九十"
+
+
+def _numeral(n: int) -> str:
+    """3 → "三", 12 → "十二" (the counts lists are named with)."""
+    if n <= 10:
+        return _NUMERALS[n]
+    return ("" if n < 20 else _NUMERALS[n // 10]) + "十" + (_NUMERALS[n % 10] if n % 10 else "")
+
+
+def counted_pieces(q: Query, route: Route, corpus: Corpus) -> list[Piece]:
+    """"三大科创引领高地是什么?": the members the report names right before the counted
+    name ("量子信息、聚变能源、深空探测三大科创引领高地"), exactly as many as counted."""
+    n = q.list_count or 0
+    m = re.search(r"(?:哪)?(?:[一二三四五六七八九十两]+|\d+)(?:大|个|项|类|条)([\u4e00-\u9fff“”]{2,12}?)(?:是|有|包括|分别|都|$)",
+                  q.content.replace(" ", ""))
+    if n < 2 or n > 12 or not m:
+        return []
+    name = m.group(1).strip("“”")
+    member = r"[\u4e00-\u9fff“”]{2,10}?"
+    pat = re.compile(rf"(?:^|(?<=[，,。；;：:\n\s]))((?:{member}[、和及]){{{n - 1}}}{member})(?:等)?(?:{_numeral(n)}|{n})"
+                     rf"(?:大|个|项|类|条)?[“\"]?{re.escape(name)}")
+    for key in route.reports:
+        text = corpus.text(key)
+        for ks, ke in corpus.keep(key) or [(0, len(text))]:
+            for hit in pat.finditer(text, ks, ke):
+                a = hit.start(1)
+                lead = re.match(r"(?:要|将|并|全力|加快|大力|积极|深入|持续|着力|继续|推动|推进|围绕|聚焦)*"
+                                r"(?:实施|推进|打造|建设|培育|发展|开展|创建)?", text[a:hit.end(1)])
+                a += lead.end() if lead else 0
+                return [Piece(route.label, text[a:hit.end()], key, a, hit.end(), "")]
     return []
 
 

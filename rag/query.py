@@ -183,6 +183,10 @@ def _blank(low: str, hits) -> str:
     return "".join(chars)
 
 
+# two indicators asked side by side: "A和B", "A规模和B", "A、B"
+_JOINED = re.compile(r"\s*(?:规模|总额|总量|金额|额)?\s*(?:和|与|及|以及|、|,|，|and|&)\s*")
+
+
 def _parts(q: str, low: str, english: bool) -> list[Part]:
     from .facts import merge_shares
 
@@ -204,13 +208,15 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     order: list[str] = []
     joined: dict[str, bool] = {}
     for i, h in enumerate(hits):
-        if h.indicator in seen:
-            continue
         nxt = hits[i + 1].start if i + 1 < len(hits) else len(low)
+        if h.indicator in seen:  # named again ("外贸自营进出口总额"): joined to what follows it?
+            joined[h.indicator] = joined[h.indicator] or (
+                bool(_JOINED.fullmatch(blank[h.end: nxt])) and nxt < len(low))
+            continue
         around = blank[h.start: nxt] if len(hits) > 1 else blank
         seen[h.indicator] = Part(h.indicator, forced.get(id(h)) or _measure(around, h.indicator, english), h.term)
         order.append(h.indicator)
-        joined[h.indicator] = bool(re.fullmatch(r"\s*(?:和|与|及|以及|、|,|，|and|&)?\s*", blank[h.end: nxt])) and nxt < len(low)
+        joined[h.indicator] = bool(_JOINED.fullmatch(blank[h.end: nxt]) or not blank[h.end: nxt].strip()) and nxt < len(low)
     # "地区生产总值和一般公共预算收入分别增长了多少": the shared predicate is every one's
     for a, b in zip(reversed(order[:-1]), reversed(order[1:])):
         if joined[a] and not seen[a].measure and seen[b].measure and seen[b].measure in lex.by_id[a].measures:
@@ -220,8 +226,11 @@ def _parts(q: str, low: str, english: bool) -> list[Part]:
     # the general ("城镇居民人均可支配收入" is not any 居民收入)
     ids = {p.indicator for p in parts}
     parts = [p for p in parts if not any(p.indicator in lex.by_id[o].covers for o in ids if o != p.indicator)]
-    # "urban residents' per capita disposable income": the narrower indicator, not also the broader
-    parts = [p for p in parts if not any(lex.by_id[o].broader == p.indicator for o in ids if o != p.indicator)]
+    # "urban residents' per capita disposable income": the narrower indicator, not also the
+    # broader — unless both are asked side by side ("进出口总额和出口额各多少")
+    paired = {b for a, b in zip(order, order[1:]) if joined[a]} | {a for a in order[:-1] if joined[a]}
+    parts = [p for p in parts if p.indicator in paired or not any(lex.by_id[o].broader == p.indicator
+                                                                    for o in ids if o != p.indicator)]
     # a shared form asked ("城镇和农村居民收入各增长多少") is each of its parts
     parts = [replace(p, indicator=c) for p in parts for c in (lex.by_id[p.indicator].covers or (p.indicator,))]
     # "规模和增速分别是多少", "收入多少，增长多少": each indicator, both measures

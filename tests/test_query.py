@@ -253,3 +253,12 @@ def test_explain_is_json_with_indicator_names():
     assert [p["indicator"] for p in d["parts"]] == ["地区生产总值", "一般公共预算收入"]
     assert d["regions"] == [CIXI] and d["years"] == [2021] and d["intent"] == "figure" and d["time"] == "target"
     assert q.parts[0] == Part("gdp", q.parts[0].measure, "地区生产总值")  # explain does not change the query
+
+
+@pytest.mark.parametrize("text, want", [
+    ("宁波2022年外贸自营进出口总额和出口额各多少?", ["trade", "exports"]),
+    ("XX市2022年外贸进出口规模和出口分别是多少？", ["trade", "exports"]),
+    ("2024年进口和出口分别增长多少？", ["imports", "exports"]),
+])
+def test_a_broader_indicator_asked_beside_a_narrower_one_is_kept(text, want):
+    assert [p.indicator for p in analyze(text).parts] == want
