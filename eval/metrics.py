@@ -12,21 +12,32 @@ A span's text is always ``texts[doc][start:end]`` taken from the seed files;
 :func:`eval.gold.load_texts`); a seeds directory path is accepted too and read lazily.
 
 ``results`` may be a list of result dicts or a ``{id: result}`` mapping; results are
-matched to gold items by ``id``. A gold item with no result counts as a failure
-everywhere (answer wrong, no hit, citation wrong) and is never dropped. Results whose
-id is not in the gold set are ignored (counted in ``summary["counts"]``).
+matched to gold items by ``id`` (with a list, the last result for an id wins, as in
+the shared scorer). A gold item with no result counts as a failure everywhere (answer
+wrong, no hit, citation wrong) and is never dropped. Results whose id is not in the
+gold set are ignored (counted in ``summary["counts"]``).
 
-Conventions:
+The definitions are those of the format's independent scorer,
+``shared/tools/score.py``, which is the contract: on the same run both give the same
+figures (tests/test_eval_metrics.py and tests/test_eval_run.py check it). In short:
 
-* Rate metrics return ``None`` when they do not apply to the given items (no
-  answerable items for hit@k / mrr / citation accuracy, no unanswerable items for the
-  refusal metrics, no latencies), never 0.
-* ``refusal_precision`` is 0.0 when the system refused nothing (instead of 0/0);
-  :func:`summarize` then sets ``refusal_precision_defined`` to ``False``.
-* Latency percentiles use the nearest-rank method (no interpolation): the p-th
-  percentile of n sorted values is the value at 1-based rank ``ceil(p/100 * n)``.
-* For ``cross_doc`` items every evidence string must be covered (retrieval and
-  citations); for other types with several evidence strings, any one suffices.
+* A span covers an evidence string when it is of the right doc and
+  ``normalize(evidence)`` occurs in ``normalize(text[start:end])``; offsets must satisfy
+  ``0 <= start < end <= len(text)``. Only a span without such offsets falls back to its
+  ``quote``.
+* An item's evidence is the pairs ``zip(doc, evidence)`` and every pair must be
+  covered (retrieval and citations), whatever the type. With one doc and several
+  evidence strings, ``zip`` keeps the first string only.
+* ``citation_accuracy`` is over every answerable item: a refused one (or one without a
+  result) counts as a wrong citation.
+* ``refusal_precision`` is ``None`` when nothing was refused (0/0), else the share of
+  refusals that were of ``unanswerable`` items (over all items, so a set without
+  unanswerable items but with refusals scores 0.0). ``refusal_recall`` is ``None``
+  without unanswerable items.
+* Latency percentiles: the p-th percentile of n sorted values is the value at 0-based
+  index ``min(n - 1, int(p/100 * n))`` (p50 of an even count is the upper middle one).
+* Other rate metrics return ``None`` when they do not apply to the given items (no
+  answerable items for hit@k / mrr / citation accuracy, no latencies), never 0.
 """
 from __future__ import annotations
 
@@ -47,6 +58,7 @@ __all__ = [
     "index_results",
     "span_text",
     "span_contains",
+    "scored_pairs",
     "first_hit_rank",
     "hit_at_k",
     "mrr",
@@ -128,7 +140,8 @@ def load_results(path: str | os.PathLike) -> list[dict]:
 
 
 def index_results(results: Results | None) -> dict[str, Result]:
-    """``{id: result}``; with a list, the first result for an id wins."""
+    """``{id: result}``; with a list, the last result for an id wins (as in the shared
+    scorer, which reads results.jsonl into a dict line by line)."""
     if results is None:
         return {}
     if isinstance(results, Mapping):
@@ -136,7 +149,7 @@ def index_results(results: Results | None) -> dict[str, Result]:
     out: dict[str, Result] = {}
     for r in results:
         if isinstance(r, Mapping) and isinstance(r.get("id"), str):
-            out.setdefault(r["id"], r)
+            out[r["id"]] = r
     return out
 
 
@@ -146,7 +159,7 @@ def _pairs_for(items: Iterable[GoldItem], results: Results | None):
 
 
 def _refused(result: Result | None) -> bool:
-    return result is not None and result.get("refused") is True
+    return result is not None and bool(result.get("refused"))
 
 
 def _spans(result: Result | None, key: str) -> list[Mapping]:
@@ -193,55 +206,61 @@ def span_text(texts: Mapping[str, str] | str | os.PathLike, span: Mapping) -> st
 def span_contains(
     texts: Mapping[str, str] | str | os.PathLike, span: Mapping, doc: str, evidence: str
 ) -> bool:
-    """True if ``span`` is in ``doc`` and its text contains ``evidence``.
+    """True if ``span`` is in ``doc`` and its text contains ``evidence`` (the shared
+    scorer's ``covers``).
 
-    The span text is ``texts[doc][start:end]`` (the result's ``quote`` is ignored).
-    The evidence must occur verbatim in the span text, or — also accepted — after
+    The span text is ``texts[doc][start:end]`` when the offsets are ints with
+    ``0 <= start < end <= len(text)``; the evidence must then occur in it after
     :func:`eval.gold.normalize` (NFKC, white space removed) of both, so a span that
-    differs only in white space or full-/half-width forms still counts. A span of a
-    different doc never counts, even if it holds the same words. An empty evidence
-    string never counts.
+    differs only in white space or full-/half-width forms still counts. The result's
+    ``quote`` is read only for a span without such offsets (none, bad, or past the
+    text). A span of a different doc never counts, even if it holds the same words. An
+    empty evidence string never counts (the gold loader rejects one anyway).
     """
-    if not evidence or span.get("doc") != doc:
+    if not evidence or not isinstance(span, Mapping) or span.get("doc") != doc:
         return False
-    text = span_text(texts, span)
-    if not text:
-        return False
-    if evidence in text:
-        return True
-    ev = normalize(evidence)
-    return bool(ev) and ev in normalize(text)
+    texts = _texts(texts)
+    try:
+        text = texts[doc] or ""
+    except KeyError:
+        text = ""
+    start, end = span.get("start"), span.get("end")
+    if _is_int(start) and _is_int(end) and 0 <= start < end <= len(text):
+        return normalize(evidence) in normalize(text[start:end])
+    quote = span.get("quote")
+    return isinstance(quote, str) and bool(quote) and normalize(evidence) in normalize(quote)
+
+
+def scored_pairs(item: GoldItem) -> tuple[tuple[str, str], ...]:
+    """The ``(doc, evidence)`` pairs the metrics require covered: ``zip(doc, evidence)``,
+    as in the shared scorer (so one doc with several evidence strings keeps only the
+    first string; aligned lists need every pair, whatever the type)."""
+    return tuple(zip(item.doc, item.evidence))
 
 
 def _covering_rank(item: GoldItem, spans: list[Mapping], texts: Mapping[str, str]) -> int | None:
-    """1-based smallest k such that the top-k spans cover the item's evidence."""
-    firsts: list[int | None] = []
-    for d, ev in item.pairs():
-        first = None
-        for i, sp in enumerate(spans):
-            if span_contains(texts, sp, d, ev):
-                first = i + 1
-                break
-        firsts.append(first)
-    if not firsts:
-        return None
-    if item.type == "cross_doc":
-        return None if any(f is None for f in firsts) else max(firsts)  # type: ignore[type-var]
-    found = [f for f in firsts if f is not None]
-    return min(found) if found else None
+    """1-based smallest k such that the top-k spans cover every scored pair."""
+    need = scored_pairs(item)
+    got: set[int] = set()
+    for i, sp in enumerate(spans, 1):
+        for j, (d, ev) in enumerate(need):
+            if j not in got and span_contains(texts, sp, d, ev):
+                got.add(j)
+        if len(got) == len(need):
+            return i
+    return None
 
 
 def first_hit_rank(
     item: GoldItem, result: Result | None, texts: Mapping[str, str] | str | os.PathLike
 ) -> int | None:
-    """1-based rank in ``result["retrieved"]`` (best first) of the first span holding
-    the evidence, or ``None`` if none does (or the result is missing).
+    """1-based rank in ``result["retrieved"]`` (best first) at which the evidence is
+    covered, or ``None`` if it never is (or the result is missing).
 
-    For ``cross_doc`` every evidence string must be covered by some span within the
-    top k, so the rank is the smallest k for which all are covered. For other types
-    with several evidence strings the first span holding any of them counts.
-    (For ``unanswerable`` items this is the rank of the tempting wrong passage; the
-    aggregate metrics skip those items.)
+    Every pair of :func:`scored_pairs` must be covered by some span within the top k,
+    so the rank is the smallest k for which all are (for one evidence string: the rank
+    of the first span holding it). (For ``unanswerable`` items this is the rank of the
+    tempting wrong passage; the aggregate metrics skip those items.)
     """
     return _covering_rank(item, _spans(result, "retrieved"), _texts(texts))
 
@@ -298,7 +317,7 @@ def answer_failures(item: GoldItem, result: Result | None) -> list[str]:
     ans = result.get("answer")
     norm = normalize(ans) if isinstance(ans, str) else ""
     out: list[str] = []
-    if not norm:
+    if not norm and item.must_include:
         out.append("empty answer")
     missing = [m for m in item.must_include if normalize(m) not in norm]
     if missing:
@@ -313,9 +332,9 @@ def answer_correct(item: GoldItem, result: Result | None) -> bool:
 
     Answerable items: ``refused`` is not true, every ``must_include`` string
     (normalised) occurs in ``normalize(answer)``, and ``len(normalize(answer)) <= 300``
-    unless the type is ``summary`` or ``list``. An empty answer is not a real answer
-    and is wrong. ``unanswerable`` items: ``refused`` is ``True``. A missing result
-    (``None``) is wrong.
+    unless the type is ``summary`` or ``list`` (so an empty answer is wrong whenever
+    there is something it must include). ``unanswerable`` items: ``refused`` is true.
+    A missing result (``None``) is wrong.
     """
     return not answer_failures(item, result)
 
@@ -323,11 +342,10 @@ def answer_correct(item: GoldItem, result: Result | None) -> bool:
 def citation_correct(
     item: GoldItem, result: Result | None, texts: Mapping[str, str] | str | os.PathLike
 ) -> bool:
-    """True if ``result["citations"]`` include a span of the right doc containing the
-    evidence (every evidence string for ``cross_doc``), by :func:`span_contains`.
+    """True if ``result["citations"]`` cover every pair of :func:`scored_pairs` (spans
+    of the right doc containing the evidence, by :func:`span_contains`).
 
-    Meant for answerable, non-refused items; it returns ``False`` for unanswerable
-    items, refused answers and missing results.
+    It returns ``False`` for unanswerable items, refused answers and missing results.
     """
     if result is None or not item.answerable or _refused(result):
         return False
@@ -344,16 +362,15 @@ def citation_accuracy(
     results: Results | None,
     texts: Mapping[str, str] | str | os.PathLike,
 ) -> float | None:
-    """Share of answerable, non-refused items with a correct citation.
-
-    Items with no result are not refused, so they are in the denominator (as
-    failures). ``None`` when there is no such item.
+    """Share of answerable items that were answered (not refused) with a correct
+    citation, as in the shared scorer: a refused answerable item, or one with no
+    result, counts as a wrong citation. ``None`` when there is no answerable item.
     """
     texts = _texts(texts)
     vals = [
         1.0 if citation_correct(it, r, texts) else 0.0
         for it, r in _pairs_for(items, results)
-        if it.answerable and not _refused(r)
+        if it.answerable
     ]
     return _mean(vals)
 
@@ -372,15 +389,12 @@ def _refusal_counts(items: Iterable[GoldItem], results: Results | None) -> dict[
 def refusal_precision(items: Iterable[GoldItem], results: Results | None) -> float | None:
     """Of the items the system refused, the share that are ``unanswerable``.
 
-    ``None`` when ``items`` holds no unanswerable item (the metric does not apply).
-    When nothing was refused the ratio is undefined (0/0); it is then defined as
-    ``0.0`` and :func:`summarize` sets ``refusal_precision_defined = False``.
+    ``None`` when nothing was refused (0/0), as in the shared scorer. Without
+    unanswerable items any refusal is a wrong one, so the figure is then 0.0.
     """
     c = _refusal_counts(items, results)
-    if c["unanswerable"] == 0:
-        return None
     if c["refused"] == 0:
-        return 0.0
+        return None
     return c["refused_unanswerable"] / c["refused"]
 
 
@@ -412,16 +426,16 @@ def foreign_citation_rate(items: Iterable[GoldItem], results: Results | None) ->
 
 
 def percentile(values: Iterable[float], p: float) -> float | None:
-    """Nearest-rank percentile: the value at 1-based rank ``ceil(p/100 * n)`` of the
-    sorted values (rank at least 1). No interpolation, so the result is always one
-    of the values. ``None`` for no values."""
+    """The shared scorer's percentile: the sorted values' element at 0-based index
+    ``min(n - 1, int(p/100 * n))``. No interpolation, so the result is always one of
+    the values; p50 of an even count is the upper of the two middle values. ``None``
+    for no values."""
     vals = sorted(values)
     if not vals:
         return None
     if not 0 <= p <= 100:
         raise ValueError(f"percentile out of range: {p}")
-    rank = max(1, math.ceil(p / 100 * len(vals)))
-    return float(vals[rank - 1])
+    return float(vals[min(len(vals) - 1, int(p / 100 * len(vals)))])
 
 
 def _latencies(items: Iterable[GoldItem], results: Results | None) -> list[float]:
@@ -436,13 +450,13 @@ def _latencies(items: Iterable[GoldItem], results: Results | None) -> list[float
 
 
 def latency_p50(items: Iterable[GoldItem], results: Results | None) -> float | None:
-    """Median ``latency_ms`` (nearest rank) of the items' results; items without a
-    result or without a numeric latency are left out. ``None`` if there are none."""
+    """Median ``latency_ms`` (see :func:`percentile`) of the items' results; items
+    without a result or without a numeric latency are left out. ``None`` if none."""
     return percentile(_latencies(items, results), 50)
 
 
 def latency_p95(items: Iterable[GoldItem], results: Results | None) -> float | None:
-    """95th percentile of ``latency_ms`` (nearest rank); see :func:`latency_p50`."""
+    """95th percentile of ``latency_ms`` (see :func:`percentile`, :func:`latency_p50`)."""
     return percentile(_latencies(items, results), 95)
 
 
@@ -463,7 +477,7 @@ def _block(
         "citation_accuracy": citation_accuracy(items, idx, texts),
         "refusal_precision": refusal_precision(items, idx),
         "refusal_recall": refusal_recall(items, idx),
-        "refusal_precision_defined": (c["refused"] > 0) if c["unanswerable"] else None,
+        "refusal_precision_defined": c["refused"] > 0,
         "foreign_citation_rate": foreign_citation_rate(items, idx),
         "latency_p50_ms": latency_p50(items, idx),
         "latency_p95_ms": latency_p95(items, idx),
@@ -482,8 +496,8 @@ def summarize(
     block has the keys ``hit@1, hit@3, hit@5, mrr, answer_accuracy,
     citation_accuracy, refusal_precision, refusal_recall, latency_p50_ms,
     latency_p95_ms, n`` plus ``refusal_precision_defined`` (``False`` when nothing was
-    refused, so the 0.0 precision is a convention; ``None`` when the refusal metrics
-    do not apply). Metrics that do not apply to a subset are ``None``.
+    refused, so the precision is ``None``). Metrics that do not apply to a subset are
+    ``None``.
     ``counts``: items, answerable, unanswerable, results (matched), missing_results,
     missing_ids, extra_results, refused, wrongly_refused, by_type, by_difficulty.
     The result is JSON-serialisable.

@@ -112,7 +112,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def _metric_cell(block: Mapping[str, Any], key: str) -> str:
     s = fmt_value(key, block.get(key))
     if key == "refusal_precision" and block.get("refusal_precision_defined") is False:
-        s += " (nothing refused)"
+        s += " (nothing refused)"  # 0/0
     return s
 
 
@@ -399,8 +399,8 @@ def write_report(
     )
     lines.append("")
     lines.append(
-        "`—` = does not apply. Latency in ms (nearest-rank percentiles). "
-        "Missing results count as failures."
+        "`—` = does not apply. Latency in ms (p50/p95: the sorted value at index "
+        "int(p·n)). Missing results count as failures. Definitions as shared/tools/score.py."
     )
     lines.append("")
 

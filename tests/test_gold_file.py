@@ -1,8 +1,14 @@
-"""Validate the gold Q&A benchmark file eval/gold.jsonl (format: /work/shared/eval-format.md).
+"""The gold Q&A sets under eval/gold/ against the shared format (shared/eval-format.md).
 
-Stdlib only: json, unicodedata, pathlib, collections.
+Checked independently of eval/gold.py (stdlib json + unicodedata), then once more
+through the project's own loader. The docs are the seeds (plain text) and the reports
+under corpus/ (read by rag.load, as the index stores them). The table-cell sets
+(eval/gold/table-cells-*.jsonl) have a format of their own: tests/test_eval_table_cells.py.
 """
+from __future__ import annotations
+
 import json
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -10,19 +16,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLD = ROOT / "eval" / "gold.jsonl"
-SEEDS = ROOT / "seeds"
+GOLD_DIR = ROOT / "eval" / "gold"
+FORMAT = ROOT.parent / "shared" / "eval-format.md"
+QA_FILES = sorted(p for p in GOLD_DIR.glob("*.jsonl") if not p.name.startswith("table-cells"))
 
-TYPES = {
-    "numeric_result",
-    "numeric_target",
-    "entity",
-    "list",
-    "yesno",
-    "cross_doc",
-    "unanswerable",
-    "summary",
-}
+TYPES = {"numeric_result", "numeric_target", "entity", "list", "yesno", "cross_doc", "unanswerable", "summary"}
 DIFFICULTIES = {"easy", "medium", "hard"}
 FIELDS = {
     "id": str,
@@ -34,138 +32,150 @@ FIELDS = {
     "type": str,
     "difficulty": str,
 }
+# each test half and the minimum number of items it holds
+TEST_HALVES = {"seeds-test.jsonl": 60, "provinces-test.jsonl": 60, "adversarial-test.jsonl": 40, "compare-test.jsonl": 10}
 
 
-def norm(s):
-    """NFKC, then drop all white space (the matching rule of the eval format)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", s) if not ch.isspace())
-
-
-def has_cjk(s):
-    for ch in s:
-        cp = ord(ch)
-        if (
-            0x3400 <= cp <= 0x4DBF
-            or 0x4E00 <= cp <= 0x9FFF
-            or 0xF900 <= cp <= 0xFAFF
-            or 0x20000 <= cp <= 0x2FA1F
-        ):
-            return True
-    return False
+def norm(s: str) -> str:
+    """NFKC, then no white space: the format's matching rule."""
+    return "".join(unicodedata.normalize("NFKC", s).split())
 
 
 def as_list(x):
     return x if isinstance(x, list) else [x]
 
 
-def _load_lines():
-    return GOLD.read_bytes().decode("utf-8").splitlines()
-
-
-def _load_items():
-    return [json.loads(line) for line in _load_lines() if line.strip()]
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
-def items():
-    return _load_items()
+def gold() -> dict[str, list[dict]]:
+    return {p.name: rows(p) for p in QA_FILES}
 
 
 @pytest.fixture(scope="module")
-def seed_texts():
-    # decode exactly as stored: UTF-8, no newline translation, no normalisation
-    return {p.name: p.read_bytes().decode("utf-8") for p in SEEDS.glob("*.txt")}
+def texts() -> dict[str, str]:
+    """Every doc the gold sets may name: its text as stored."""
+    from rag import load
+
+    out = {p.name: p.read_bytes().decode("utf-8") for p in (ROOT / "seeds").glob("*.txt")}
+    for p in sorted((ROOT / "corpus").glob("*/*")):
+        if p.suffix.lower() in (".docx", ".pdf", ".html", ".htm", ".txt") and p.name not in out:
+            out[p.name] = load.read(p, p.parent).text
+    return out
 
 
-def test_gold_file_exists():
-    assert GOLD.is_file(), f"missing {GOLD}"
+def test_the_format_file_names_the_fields_checked_here():
+    """If shared/eval-format.md changes its field list, this file must follow."""
+    spec = FORMAT.read_text(encoding="utf-8")
+    table = set(re.findall(r"^\| `(\w+)` \|", spec, flags=re.M))
+    assert table == set(FIELDS), table ^ set(FIELDS)
+    for t in TYPES:
+        assert f"`{t}`" in spec, t
 
 
-def test_every_line_parses_to_object():
-    for n, line in enumerate(_load_lines(), 1):
-        assert line.strip(), f"line {n} is empty"
-        obj = json.loads(line)
-        assert isinstance(obj, dict), f"line {n} is not a JSON object"
+def test_there_are_dev_and_test_halves():
+    names = {p.name for p in QA_FILES}
+    assert set(TEST_HALVES) <= names, set(TEST_HALVES) - names
+    for t in TEST_HALVES:
+        assert t.replace("-test", "-dev") in names, t
 
 
-def test_fields_present_and_typed(items):
-    for it in items:
-        assert set(it) >= set(FIELDS), f"{it.get('id')}: missing {set(FIELDS) - set(it)}"
-        for name, typ in FIELDS.items():
-            assert isinstance(it[name], typ), f"{it.get('id')}: field {name} has wrong type"
-        for name in ("id", "question", "answer"):
-            assert it[name].strip(), f"{it['id']}: empty {name}"
-        assert all(isinstance(m, str) and m.strip() for m in it["must_include"]), it["id"]
-        for name in ("doc", "evidence"):
-            vals = as_list(it[name])
-            assert vals, f"{it['id']}: empty {name} list"
-            assert all(isinstance(v, str) and v for v in vals), f"{it['id']}: bad {name}"
+def test_every_line_is_an_object_with_the_required_fields(gold):
+    for name, items in gold.items():
+        assert items, f"{name} is empty"
+        for it in items:
+            where = f"{name}:{it.get('id')}"
+            assert isinstance(it, dict), where
+            assert set(FIELDS) <= set(it), f"{where}: missing {set(FIELDS) - set(it)}"
+            for field, typ in FIELDS.items():
+                assert isinstance(it[field], typ), f"{where}: {field} is {type(it[field]).__name__}"
+            for field in ("id", "question", "answer"):
+                assert it[field].strip(), f"{where}: empty {field}"
+            assert it["type"] in TYPES, f"{where}: type {it['type']!r}"
+            assert it["difficulty"] in DIFFICULTIES, f"{where}: difficulty {it['difficulty']!r}"
+            assert all(isinstance(m, str) and norm(m) for m in it["must_include"]), where
+            for field in ("doc", "evidence"):
+                assert all(isinstance(v, str) and v.strip() for v in as_list(it[field])), f"{where}: {field}"
 
 
-def test_ids_unique(items):
-    dup = [i for i, c in Counter(it["id"] for it in items).items() if c > 1]
-    assert not dup, f"duplicate ids: {dup}"
-
-
-def test_type_and_difficulty_values(items):
-    for it in items:
-        assert it["type"] in TYPES, f"{it['id']}: bad type {it['type']}"
-        assert it["difficulty"] in DIFFICULTIES, f"{it['id']}: bad difficulty {it['difficulty']}"
-
-
-def test_docs_exist(items, seed_texts):
-    for it in items:
-        for d in as_list(it["doc"]):
-            assert d in seed_texts, f"{it['id']}: unknown doc {d}"
-
-
-def test_doc_evidence_aligned(items):
-    for it in items:
-        doc, ev = it["doc"], it["evidence"]
-        assert isinstance(doc, list) == isinstance(ev, list), f"{it['id']}: doc/evidence shape differ"
-        if isinstance(doc, list):
-            assert len(doc) == len(ev), f"{it['id']}: doc and evidence lists differ in length"
-        if it["type"] == "cross_doc":
-            assert isinstance(doc, list) and len(doc) >= 2, f"{it['id']}: cross_doc needs >= 2 docs"
-
-
-def test_evidence_verbatim_in_doc(items, seed_texts):
-    for it in items:
-        for d, e in zip(as_list(it["doc"]), as_list(it["evidence"])):
-            assert e in seed_texts[d], f"{it['id']}: evidence not verbatim in {d}: {e[:60]!r}"
-
-
-def test_must_include_in_evidence(items):
-    for it in items:
-        evs = [norm(e) for e in as_list(it["evidence"])]
-        for m in it["must_include"]:
-            nm = norm(m)
-            assert nm, f"{it['id']}: must_include normalises to empty"
-            if it["type"] == "cross_doc":
-                assert any(nm in e for e in evs), f"{it['id']}: {m!r} in no evidence"
+def test_must_include_per_type(gold):
+    for name, items in gold.items():
+        for it in items:
+            if it["type"] == "unanswerable":
+                assert it["must_include"] == [], f"{name}:{it['id']}: unanswerable items have must_include []"
             else:
-                assert all(nm in e for e in evs), f"{it['id']}: {m!r} not in evidence"
+                assert it["must_include"], f"{name}:{it['id']}: an answerable item needs must_include"
 
 
-def test_must_include_rules_per_type(items):
-    for it in items:
-        if it["type"] == "unanswerable":
-            assert it["must_include"] == [], f"{it['id']}: unanswerable must have must_include == []"
-        else:
-            assert it["must_include"], f"{it['id']}: answerable item needs must_include"
+def test_doc_and_evidence_are_aligned(gold):
+    for name, items in gold.items():
+        for it in items:
+            docs, evs = as_list(it["doc"]), as_list(it["evidence"])
+            assert len(docs) == len(evs) or (len(docs) == 1 and evs), f"{name}:{it['id']}: {len(docs)} docs, {len(evs)} evidence"
 
 
-def test_counts_and_coverage(items, seed_texts):
-    assert len(items) >= 120, f"only {len(items)} items"
-    types = Counter(it["type"] for it in items)
-    assert set(types) == TYPES, f"types present: {sorted(types)}"
-    assert types["unanswerable"] >= 12, types
-    assert types["cross_doc"] >= 10, types
-    docs = {d for it in items for d in as_list(it["doc"])}
-    assert docs == set(seed_texts), f"docs not covered: {set(seed_texts) - docs}"
+def test_ids_are_unique_across_every_file(gold):
+    counts = Counter(it["id"] for items in gold.values() for it in items)
+    dup = sorted(i for i, c in counts.items() if c > 1)
+    assert not dup, f"ids in more than one place: {dup[:20]}"
 
 
-def test_english_share(items):
-    english = sum(1 for it in items if not has_cjk(it["question"]))
-    share = english / len(items)
-    assert 0.10 <= share <= 0.20, f"English questions: {english}/{len(items)} = {share:.1%}"
+def _questions(gold, which: str) -> dict[str, str]:
+    return {norm(it["question"]).lower(): f"{name}:{it['id']}" for name, items in gold.items()
+            if name.endswith(f"-{which}.jsonl") for it in items}
+
+
+def test_each_test_half_is_disjoint_from_its_own_dev_half(gold):
+    for t in TEST_HALVES:
+        d = t.replace("-test", "-dev")
+        tq = {norm(it["question"]).lower() for it in gold[t]}
+        dq = {norm(it["question"]).lower() for it in gold[d]}
+        assert not tq & dq, f"{t} and {d} share questions: {sorted(tq & dq)[:5]}"
+        assert not {it["id"] for it in gold[t]} & {it["id"] for it in gold[d]}
+
+
+def test_no_test_question_is_in_any_dev_file(gold):
+    test_q, dev_q = _questions(gold, "test"), _questions(gold, "dev")
+    shared = sorted(f"{test_q[q]} = {dev_q[q]}" for q in set(test_q) & set(dev_q))
+    assert not shared, f"{len(shared)} test questions also in dev files: {shared}"
+
+
+def test_docs_exist_and_evidence_is_verbatim(gold, texts):
+    for name, items in gold.items():
+        for it in items:
+            docs, evs = as_list(it["doc"]), as_list(it["evidence"])
+            pairs = zip(docs * len(evs), evs) if len(docs) == 1 else zip(docs, evs)
+            for d, ev in pairs:
+                assert d in texts, f"{name}:{it['id']}: unknown doc {d}"
+                assert ev in texts[d], f"{name}:{it['id']}: evidence not verbatim in {d}: {ev[:60]!r}"
+
+
+def test_the_project_loader_accepts_every_item(gold, texts):
+    from eval.gold import load_gold
+
+    for p in QA_FILES:
+        items, problems = load_gold(p, texts)
+        assert not problems, problems[:5]
+        assert len(items) == len(gold[p.name])
+
+
+def test_test_halves_are_big_enough_and_varied(gold):
+    for name, least in TEST_HALVES.items():
+        items = gold[name]
+        assert len(items) >= least, f"{name}: {len(items)} items"
+        types = Counter(it["type"] for it in items)
+        assert types["unanswerable"] >= 3, f"{name}: {types}"
+    for name in ("seeds-test.jsonl", "provinces-test.jsonl"):
+        types = Counter(it["type"] for it in gold[name])
+        assert set(types) == TYPES, f"{name}: types {sorted(types)}"
+
+
+def test_english_questions_are_present_in_the_test_halves(gold):
+    def has_cjk(s):
+        return any("\u4e00" <= ch <= "\u9fff" for ch in s)
+
+    for name in ("seeds-test.jsonl", "provinces-test.jsonl"):
+        english = sum(not has_cjk(it["question"]) for it in gold[name])
+        assert english >= 3, f"{name}: {english} English questions"
