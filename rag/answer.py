@@ -24,7 +24,7 @@ from .query import Query, analyze
 from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
 from .support import names_indicator
-from .table import comparison
+from .table import comparison, met_check
 from .text.numbers import figures
 from .text.sentences import full_sentence
 from .types import Answer, Citation, Span
@@ -106,6 +106,8 @@ class Answerer:
 
             return self._refuse(q, [f"没有“{places}”的报告 (no indexed report is about {places}; indexed: "
                                     f"{indexed_regions(self.corpus.reports) or 'none'})"], [])
+        if not only and (pair := met_check(q, self.corpus)):
+            return self._met(q, *pair)
         routes, note = self.routes(q, only, prev)
         draft = Draft(long=q.intent in ("summary", "list"))
         problems = [r.problem for r in routes if r.problem]
@@ -240,6 +242,26 @@ class Answerer:
         notes = tuple(missing) + ((note,) if note else ()) + ((g.message(),) if not g.ok else ())
         return Answer(q.text, answer, False, tuple(citations), tuple(draft.retrieved), "extractive", notes=notes,
                       guard_ok=g.ok, extra={"query": q.explain()})
+
+    def _cite(self, c, n: int) -> Citation:
+        """The citation of a table cell's figure."""
+        f = c.figure
+        text = self.corpus.text(c.report.key)
+        return Citation(n, c.report.file, c.report.id, f.section, f.start, f.end, text[f.start:f.end],
+                        self.corpus.page_at(c.report.key, f.start))
+
+    def _met(self, q: Query, t, r, verdict: str) -> Answer:
+        """A year's target against the result the next report gives: 完成 / 未完成."""
+        name = lexicon().by_id[t.indicator].name
+        word = {"完成": "完成 (met)", "未完成": "未完成 (missed)"}.get(verdict, verdict)
+        answer = (f"{word}：{t.report.region}{t.figure.year}年{name}目标{t.figure.text} [1]，"
+                  f"实际{r.figure.text} [2]（{r.report.year}年报告）。")
+        citations = [self._cite(t, 1), self._cite(r, 2)]
+        g = guard.check(answer, [c.quote for c in citations], q.text)
+        spans = [Span(c.doc, c.report_id, c.section, c.start, c.end, c.quote, 1.0, c.page) for c in citations]
+        return Answer(q.text, answer, False, tuple(citations), tuple(spans), "table",
+                      notes=((g.message(),) if not g.ok else ()), guard_ok=g.ok,
+                      extra={"query": q.explain(), "comparison": "met"})
 
     def _compare(self, q: Query, routes: list[Route], k: int) -> Answer:
         cmp = comparison(q, self.corpus)

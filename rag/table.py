@@ -219,6 +219,23 @@ def target_vs_result(corpus: Corpus, region: str, year: int, ind: str) -> tuple[
     return (t[0] if t else None), (r[0] if r else None)
 
 
+_MET_ASK = re.compile(r"完成|实现|达到|达成|做到|\bmet\b|\bmeet\b|achiev|\bhit\b|miss|fulfil")
+_TARGET_WORD = re.compile(r"目标|预期|target|goal")
+
+
+def met_check(q: Query, corpus: Corpus) -> tuple[Cell, Cell, str] | None:
+    """"海曙区2019年完成了增长目标吗?": the year's target (from the report planning it), its
+    result (from the report reviewing it) and 完成/未完成 — when both reports are indexed."""
+    low = q.text.lower()
+    if len(q.regions) != 1 or len(q.years) != 1 or not (_MET_ASK.search(low) and _TARGET_WORD.search(low)):
+        return None
+    ind = q.parts[0].indicator if q.parts else "gdp"
+    t, r = target_vs_result(corpus, q.regions[0], q.years[0], ind)
+    if t is None or r is None or t.report.key == r.report.key or value_of(t) is None or value_of(r) is None:
+        return None
+    return t, r, met(t.figure, r.figure)
+
+
 def met(target: Figure, result: Figure) -> str:
     if target.value is None or result.value is None:
         return "无法比较"
@@ -243,6 +260,28 @@ def rows_for(corpus: Corpus, indicators=None, kind: str = "target", year: int = 
         row[name] = f.text if f else "not stated"
         row[f"{name} · source"] = f"{c.report.file}:{f.start}-{f.end}" if f else ""
     return list(by_report.values())
+
+
+def vs_rows(corpus: Corpus, indicators=None, year: int = 0, regions=None) -> list[dict]:
+    """One row per (region, year) with a target: the target, the result the next report
+    gives ("not indexed" when no report reviews that year) and 完成/未完成, each cited."""
+    lex = lexicon()
+    out: dict[tuple, dict] = {}
+    for ind in list(indicators or CORE):
+        name = lex.by_id[ind].name
+        for t in cells(corpus, [ind], "target", year, regions):
+            if t.figure is None:
+                continue
+            y = t.figure.year
+            _, r = target_vs_result(corpus, t.report.region_key, y, ind)
+            row = out.setdefault((t.report.region_key, y), {"region": t.report.region, "level": t.report.level,
+                                                             "year": y, "report": t.report.id})
+            row[f"{name} · target"] = t.figure.text
+            row[f"{name} · target source"] = f"{t.report.file}:{t.figure.start}-{t.figure.end}"
+            row[f"{name} · result"] = r.figure.text if r and r.figure else "not indexed"
+            row[f"{name} · result source"] = f"{r.report.file}:{r.figure.start}-{r.figure.end}" if r and r.figure else ""
+            row[f"{name} · met"] = met(t.figure, r.figure) if r and r.figure else ""
+    return list(out.values())
 
 
 def to_csv(rows: list[dict]) -> str:

@@ -195,3 +195,22 @@ def test_targets_against_the_previous_years_results(corpus):
     below = compare(corpus, "Which provinces set a 2025 growth target below their actual 2024 growth?")
     assert below.kind == "versus" and "anhui-2025" in {c.report.id for c in below.hits}  # 5.5%以上 against 5.8%
     assert not {c.report.id for c in below.hits} & {c.report.id for c in got.hits}
+
+
+def test_met_check_pairs_a_years_target_with_the_next_reports_result(corpus):
+    t, r, verdict = table.met_check(analyze("苏州2023年完成地区生产总值增长目标了吗？", corpus.region_aliases()), corpus)
+    assert (t.report.id, r.report.id, t.figure.text, r.figure.text, verdict) == (
+        "suzhou-2023", "suzhou-2024", "5.5%左右", "4.6%", "未完成")
+    assert table.met_check(analyze("Did Suzhou meet its 2023 GDP growth target?", corpus.region_aliases()), corpus)[2] == "未完成"
+    # only one of the two reports indexed: not answered from the table
+    assert table.met_check(analyze("江北区2020年完成了增长目标吗？", corpus.region_aliases()), corpus) is None
+    assert table.met_check(analyze("苏州2023年地区生产总值增长目标是多少？", corpus.region_aliases()), corpus) is None
+
+
+def test_vs_rows_pair_targets_with_results_and_say_met(corpus):
+    rows = {(r["report"], r["year"]): r for r in table.vs_rows(corpus, ["gdp"])}
+    sz = rows[("suzhou-2023", 2023)]
+    assert (sz["地区生产总值 · target"], sz["地区生产总值 · result"], sz["地区生产总值 · met"]) == ("5.5%左右", "4.6%", "未完成")
+    assert sz["地区生产总值 · result source"].startswith(next(r.file for r in corpus.reports if r.id == "suzhou-2024"))
+    jb = rows[("jiangbei-2020", 2020)]
+    assert jb["地区生产总值 · result"] == "not indexed" and jb["地区生产总值 · met"] == ""
