@@ -20,8 +20,9 @@ The export happens once, into the model folder itself:
   is turned into the additive 4-D mask in the wrapper so that nothing shape-dependent
   is traced (transformers' own mask helpers bake the example's shape into a trace).
 * ``<folder>/onnx/model_qint8.onnx`` — the same graph with ONNX Runtime's dynamic int8
-  quantisation (weights int8 per tensor, activations quantised on the fly; the word
-  embedding table is quantised too, which is what shrinks the file 4×).
+  quantisation (weights int8 with per-channel scales, activations quantised on the fly;
+  the word embedding table is quantised too, which is what shrinks the file 4×). int8
+  is an approximation: see :data:`QUANT` for what was measured.
 
 Each file is written in a temporary folder beside it, checked against the torch model
 (fp32: cosine ≥ :data:`MIN_COSINE_FP32` on a few probe texts; int8: ≥
@@ -33,9 +34,9 @@ leaves nothing behind, and two processes exporting at once each install a whole 
 Threads: ``threads`` sets ONNX Runtime's intra-op thread pool (inter-op is 1,
 sequential execution) and torch's threads during the one-off export.
 
-``python -m rag.onnx_export [FOLDER] [--bench]`` exports (if needed) and, with
-``--bench``, measures throughput and agreement with the torch backend on the indexed
-corpus' chunks.
+``python -m rag.onnx_export [FOLDER] [--threads N] [--bench]`` exports (if needed) and,
+with ``--bench``, measures throughput and agreement with the torch backend on the chunks
+of seeds/ and corpus/.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ ONNX_DIR = "onnx"
 FP32_NAME = "model.onnx"
 INT8_NAME = "model_qint8.onnx"
 MIN_COSINE_FP32 = 0.9999
-MIN_COSINE_INT8 = 0.95  # a sanity floor only; the measured figures are in the tests/README
+MIN_COSINE_INT8 = 0.98  # a floor only: measured min 0.9945 / mean 0.9972 over the corpus chunks
 PROBE_TEXTS = (
     "passage: 2019年实现地区生产总值639.6亿元,增长7.9%,增速实现全市“四连冠”。",
     "query: 海曙区2020年GDP增长目标",
@@ -118,7 +119,10 @@ def _source_fingerprint(folder: Path) -> dict:
 
 
 def _record(folder: Path, quantized: bool) -> dict:
-    return {"export_version": EXPORT_VERSION, "quantized": quantized, "source": _source_fingerprint(folder)}
+    rec = {"export_version": EXPORT_VERSION, "quantized": quantized, "source": _source_fingerprint(folder)}
+    if quantized:
+        rec["quantization"] = {"method": "onnxruntime dynamic", **QUANT}
+    return rec
 
 
 def onnx_path(folder: str | os.PathLike, quantized: bool) -> Path:
@@ -145,7 +149,7 @@ def _tokenizer(folder: Path):
     return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
-def _torch_reference(folder: Path, texts: list[str], conf: dict):
+def _torch_reference(folder: Path, texts: list[str]):
     """Pooled vectors of ``texts`` (prompts already applied) by the torch model itself."""
     import numpy as np
     from sentence_transformers import SentenceTransformer
@@ -196,10 +200,24 @@ def _export_fp32(folder: Path, out: Path, threads: int) -> list[str]:
     return names
 
 
+# per-channel weight scales: on this model's chunks, mean cosine to torch 0.9972 (per-tensor:
+# 0.9876) and top-5 neighbours 78% the same (67%) at the same speed and size
+QUANT = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}
+
+
 def _quantize(src: Path, out: Path) -> None:
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8, per_channel=False, reduce_range=False)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs a "run pre-processing first" hint on the root logger
+    try:
+        quantize_dynamic(str(src), str(out), weight_type=getattr(QuantType, QUANT["weight_type"]),
+                         per_channel=QUANT["per_channel"], reduce_range=QUANT["reduce_range"])
+    finally:
+        root.setLevel(level)
 
 
 def _check(folder: Path, path: Path, quantized: bool, threads: int) -> float:
@@ -209,7 +227,7 @@ def _check(folder: Path, path: Path, quantized: bool, threads: int) -> float:
     conf = _pipeline(folder)
     enc = OnnxEncoder(folder, path, threads, conf)
     got = enc.encode(list(PROBE_TEXTS), normalize_embeddings=True)
-    ref = _torch_reference(folder, list(PROBE_TEXTS), conf)
+    ref = _torch_reference(folder, list(PROBE_TEXTS))
     cos = float(np.min((got * ref).sum(1)))
     floor = MIN_COSINE_INT8 if quantized else MIN_COSINE_FP32
     if not cos >= floor:
@@ -278,9 +296,10 @@ class OnnxEncoder:
         self.normalize = conf["normalize"]
         self.do_lower_case = conf["do_lower_case"]
         self.tokenizer = _tokenizer(self.folder)
-        limits = [conf["max_seq_length"], getattr(self.tokenizer, "model_max_length", None)]
-        self.max_seq_length = min(int(x) for x in limits if isinstance(x, int) and 0 < x < 10**6) if any(
-            isinstance(x, int) and 0 < x < 10**6 for x in limits) else 512
+        # as sentence-transformers: the folder's max_seq_length, capped by the tokenizer's limit
+        limits = [x for x in (conf["max_seq_length"], getattr(self.tokenizer, "model_max_length", None))
+                  if isinstance(x, int) and 0 < x < 10**6]
+        self.max_seq_length = min(limits) if limits else 512
         so = ort.SessionOptions()
         so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1
@@ -370,3 +389,86 @@ def load_onnx(folder: str, quantized: bool, threads: int) -> OnnxEncoder:
         msg = " ".join(str(e).split())[:200] or type(e).__name__
         raise EmbedError(f"cannot load {path} ({msg}); delete {path.parent} to export again, "
                          "or use RAG_EMBED_BACKEND=torch") from None
+
+
+# --------------------------------------------------------------------------- cli
+
+
+def _bench(folder: Path, threads: int, batch: int, limit: int) -> None:
+    """Throughput and agreement with torch on the chunks of seeds/ and corpus/*/ (what the
+    indexer embeds), each backend in turn in this process."""
+    import numpy as np
+
+    from . import load
+    from .chunk import chunk
+    from .settings import REPO_ROOT
+
+    roots = [REPO_ROOT / "seeds", *sorted(p for p in (REPO_ROOT / "corpus").glob("*") if p.is_dir())]
+    found, _ = load.discover([r for r in roots if r.is_dir()])
+    texts = []
+    for f in found:
+        try:
+            texts += [c.embed_text() for c in chunk(load.read(f.path, f.root))]
+        except load.LoadError:
+            continue
+    texts = texts[:: max(1, len(texts) // limit)][:limit] if limit and len(texts) > limit else texts
+    vecs = {}
+    for backend in ("torch", "onnx", "onnx-int8"):
+        if backend == "torch":
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(threads)
+            model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        else:
+            model = load_onnx(str(folder), backend == "onnx-int8", threads)
+        model.encode(texts[:batch], batch_size=batch, normalize_embeddings=True, prompt_name="passage")
+        t, c = time.perf_counter(), time.process_time()
+        vecs[backend] = np.asarray(model.encode(texts, batch_size=batch, normalize_embeddings=True,
+                                                prompt_name="passage"))
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        line = f"{backend:9s} threads={threads} batch={batch}: {len(texts) / wall:6.1f} passages/s ({len(texts) / cpu:.1f} per CPU-s)"
+        if backend != "torch":
+            cos = (vecs[backend] * vecs["torch"]).sum(1)
+            line += f"; cosine vs torch min {cos.min():.4f} mean {cos.mean():.4f}"
+        print(line + f"  [load average {os.getloadavg()[0]:.1f}]", flush=True)
+        del model
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    from .settings import Settings
+
+    ap = argparse.ArgumentParser(prog="python -m rag.onnx_export",
+                                 description="Export a sentence-transformers folder to ONNX (fp32 and int8).")
+    ap.add_argument("folder", nargs="?", default=None, help="model folder (default: the packaged model's)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bench", action="store_true", help="then compare torch, onnx and onnx-int8 on the corpus chunks")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--limit", type=int, default=320, help="chunks to embed in --bench (spread over all reports)")
+    args = ap.parse_args(argv)
+    settings = Settings.from_env()
+    if args.folder:
+        folder = Path(args.folder)
+    else:
+        from .convert import build_model_folder
+        from .embed import default_model_dir
+
+        folder = build_model_folder(default_model_dir(settings.models_dir))
+    try:
+        for quantized in (False, True):
+            path = ensure_export(folder, quantized, args.threads)
+            rec = _read_json(path.with_name(path.name + ".json")) or {}
+            print(f"{path}  {path.stat().st_size / 1e6:.0f} MB  min cosine vs torch {rec.get('min_cosine_vs_torch')}")
+        if args.bench:
+            _bench(Path(folder), args.threads, args.batch, args.limit)
+    except EmbedError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
