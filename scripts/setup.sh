@@ -3,7 +3,8 @@
 # torch is pinned to the local CPU wheel first (an unpinned torch pulls GBs of CUDA).
 # Re-running is cheap: pip is skipped while pyproject.toml is unchanged.
 #   scripts/setup.sh          the app and the library
-#   scripts/setup.sh test     also the test tools, Debian's chromium and the llama.cpp server
+#   scripts/setup.sh test     also the test tools, Debian's chromium, the llama.cpp server's venv
+#                             and the Infinity embedding server's venv (scripts/embed-server.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -30,4 +31,6 @@ if [ "$what" = test ]; then
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   fi
   bash scripts/llm-server.sh
+  # the embedding server of tests/test_remote_embed.py: Infinity in its own venv (.venv-embed)
+  bash scripts/embed-server.sh --setup
 fi
