@@ -73,7 +73,7 @@ def cmd_index(args) -> int:
         from .corpus import Corpus
 
         corpus = Corpus(store)
-        sparse.build(corpus.entries, corpus.version, lambda ids: {})
+        sparse.build(corpus.entries, corpus.version, corpus.search_texts)
     except KeyboardInterrupt:
         _err("interrupted: every report finished so far is indexed; run `rag index` again to finish")
         return 130

@@ -135,12 +135,7 @@ class Retriever:
             self.sparse.ensure(self.corpus.entries, self.corpus.version, self._fetch)
 
     def _fetch(self, ids: list[str]) -> dict[str, str]:
-        out = {}
-        for cid in ids:
-            c = self.corpus.chunk(cid)
-            if c is not None:
-                out[cid] = (" > ".join(c.section_path) + " " + c.text)
-        return out
+        return self.corpus.search_texts(ids)
 
     # --- retrieval ---------------------------------------------------------------------
     def retrieve(self, q: Query, route: Route, k: int = 5, qvec=None) -> Result:

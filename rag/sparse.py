@@ -7,6 +7,12 @@ what changed); ``index/`` holds the bm25s matrices and ``ids.json`` the chunk id
 row, with the store version it was built for. A process that finds the saved index older
 than the store (another indexer, another replica) rebuilds it from the token files,
 tokenising only reports it has no tokens for.
+
+Tokens do not depend on the process that made them (``tokenize`` never uses a corpus's
+region names), so the token files of an indexer and of a replica that rebuilt them from
+the store are the same. ``tokens.key`` names the tokeniser they were made with
+(:func:`rag.text.tokenize.tokens_key`); when it changes (new code, a changed lexicon) the
+token files are dropped and the index is rebuilt.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from .text.tokenize import tokenize
+from .text.tokenize import tokenize, tokens_key
 
 
 class SparseIndex:
@@ -33,9 +39,23 @@ class SparseIndex:
         self.load_seconds = 0.0
 
     # --- tokens per report ------------------------------------------------------------
+    def _check_key(self) -> None:
+        """Drop token files made by another tokeniser."""
+        key_file = self.dir / "tokens.key"
+        try:
+            if key_file.read_text(encoding="utf-8").strip() == tokens_key():
+                return
+        except OSError:
+            pass
+        shutil.rmtree(self.tok_dir, ignore_errors=True)
+        self.tok_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / "tokens.key.tmp"
+        tmp.write_text(tokens_key() + "\n", encoding="utf-8")
+        os.replace(tmp, key_file)
+
     def write_tokens(self, key: str, chunks: list[tuple[str, str]]) -> None:
         """chunks: (chunk id, text to tokenise)."""
-        self.tok_dir.mkdir(parents=True, exist_ok=True)
+        self._check_key()
         data = {cid: tokenize(text) for cid, text in chunks}
         tmp = self.tok_dir / f"{key}.json.tmp"
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -57,6 +77,7 @@ class SparseIndex:
         ``fetch(ids)`` returns {chunk id: text} for chunks whose tokens are missing."""
         import bm25s
 
+        self._check_key()
         ids: list[str] = []
         corpus: list[list[str]] = []
         for key, e in sorted(entries.items()):
@@ -79,7 +100,8 @@ class SparseIndex:
             tmp = self.dir / "index.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             bm.save(str(tmp), show_progress=False)
-            (tmp / "ids.json").write_text(json.dumps({"version": version, "ids": ids}), encoding="utf-8")
+            (tmp / "ids.json").write_text(json.dumps({"version": version, "tokens": tokens_key(), "ids": ids}),
+                                          encoding="utf-8")
             shutil.rmtree(self.idx_dir, ignore_errors=True)
             os.replace(tmp, self.idx_dir)
             self.bm25, self.ids, self.version = bm, ids, version
@@ -95,7 +117,7 @@ class SparseIndex:
             data = json.loads(meta.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        if data.get("version") != version:
+        if data.get("version") != version or data.get("tokens") != tokens_key():
             return False
         try:
             bm = bm25s.BM25.load(str(self.idx_dir), mmap=True, show_progress=False, verbosity=0)

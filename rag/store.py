@@ -48,7 +48,9 @@ def guard(what: str, where: str = ""):
         raise StoreError(f"{what}: a manifest record is corrupt ({e.msg}); {REPAIR}") from None
     except BaseException as e:  # noqa: BLE001 - chromadb raises panics and many kinds
         msg = " ".join(str(e).split())[:200] or type(e).__name__
-        hint = "is the Chroma server running?" if "connect" in msg.lower() or "refused" in msg.lower() else REPAIR
+        down = any(w in msg.lower() for w in ("connect", "refused", "timed out", "timeout", "unreachable"))
+        hint = ("is the Chroma server that RAG_CHROMA_URL names running? Start it (scripts/chroma-server.sh) "
+                "or unset RAG_CHROMA_URL to use the local store") if down else REPAIR
         raise StoreError(f"{what}{' at ' + where if where else ''}: {msg}; {hint}") from None
 
 

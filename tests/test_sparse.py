@@ -12,7 +12,7 @@ from fixtures_core import FIXTURE_REPORTS, MemoryStore, index_into
 
 from rag.index import remove_reports
 from rag.sparse import SparseIndex
-from rag.text.tokenize import tokenize
+from rag.text.tokenize import tokenize, tokens_key
 
 FILES = ("04a_city_2023.txt", "04b_city_2024.txt", "02_county_gbk_cr.txt")  # 苏州 ×2, 安吉 (GBK)
 
@@ -71,7 +71,7 @@ def test_build_uses_the_token_files_and_saves_the_version(setup):
     assert sparse.ids == [i for k in sorted(entries) for i in entries[k]["ids"]]
     assert sparse.row == {i: n for n, i in enumerate(sparse.ids)}
     saved = json.loads((sparse.idx_dir / "ids.json").read_text())
-    assert saved == {"version": store.version(), "ids": sparse.ids}
+    assert saved == {"version": store.version(), "tokens": tokens_key(), "ids": sparse.ids}
 
 
 def test_search_ranks_and_filters(setup):
@@ -180,3 +180,34 @@ def test_the_services_index_is_saved_and_reloads(corpus_services):
     sh = svc.corpus.resolve("shanghai-2025").key
     got = again.search(tokenize("地区生产总值 增长"), 5, allowed=svc.corpus.chunk_ids({sh}))
     assert got and all(svc.corpus.chunks[i].key == sh for i, _ in got)
+
+
+def test_tokens_do_not_depend_on_the_corpus_words_a_process_loaded():
+    """A replica that loaded a corpus's region names tokenises as an indexer that had not:
+    region names are words for the precise cut only, each added once."""
+    import jieba
+
+    from rag.text import tokenize as tk
+    from rag.text.tokenize import add_words, words
+
+    text = "江北区委坚持稳中求进，江北区地区生产总值增长7.9%"
+    before = tokenize(text)
+    total = jieba.dt.total
+    new = {"江北区", "宁波市"} - tk._added
+    add_words({"江北区", "宁波市"})
+    add_words({"江北区", "宁波市"})  # again (every corpus refresh): the dictionary does not drift
+    assert tokenize(text) == before
+    assert jieba.dt.total == total + len(new) * 200000
+    assert jieba.dt.FREQ["江北区"] == 200000 and "江北区" in words("江北区经济发展")
+
+
+def test_token_files_of_another_tokeniser_are_dropped(setup):
+    store, sparse, _, entries, _ = setup
+    (sparse.dir / "tokens.key").write_text("old\n")
+    fetch = built(setup)
+    assert sorted(i for ids in fetch.asked for i in ids) == sorted(i for e in entries.values() for i in e["ids"])
+    assert (sparse.dir / "tokens.key").read_text().strip() == tokens_key()
+    # and an index saved by another tokeniser is not loaded
+    saved = json.loads((sparse.idx_dir / "ids.json").read_text())
+    (sparse.idx_dir / "ids.json").write_text(json.dumps({**saved, "tokens": "old"}))
+    assert not SparseIndex(sparse.dir.parent.parent, sparse.dir.name).load(store.version())
