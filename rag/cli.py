@@ -294,7 +294,12 @@ def cmd_table(args) -> int:
         from .query import analyze
 
         regions = set(analyze(" ".join(args.region), s.corpus.region_aliases()).regions)
-    rows = rows_for(s.corpus, inds or list(CORE), args.kind, args.year or 0, regions)
+    if args.kind == "vs":
+        from .table import vs_rows
+
+        rows = vs_rows(s.corpus, inds or list(CORE), args.year or 0, regions)
+    else:
+        rows = rows_for(s.corpus, inds or list(CORE), args.kind, args.year or 0, regions)
     if args.csv:
         print(to_csv(rows), end="")
     elif args.json:
@@ -344,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--indicator", action="append", help="indicator name (repeatable); default: the core five")
     s.add_argument("--region", action="append", help="region name (repeatable)")
     s.add_argument("--year", type=int)
-    s.add_argument("--kind", choices=("target", "result"), default="target")
+    s.add_argument("--kind", choices=("target", "result", "vs"), default="target",
+                   help="vs: each year's target beside the result the next report gives, and met/missed")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--csv", action="store_true")
     g.add_argument("--json", action="store_true")
