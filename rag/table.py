@@ -117,8 +117,10 @@ def _unit(c: Cell) -> str:
     return "%" if c.figure and c.figure.unit in ("%", "％") else ""
 
 
-_ABOVE = re.compile(r"高于|超过|大于|快于|above|higher than|exceed|faster than")
-_BELOW = re.compile(r"低于|不及|小于|慢于|below|lower than|slower than")
+def _said(low: str, key: str) -> bool:
+    """The question uses one of ``cues.toml [versus] key``'s words (English on word starts)."""
+    return any((re.search(rf"\b{re.escape(w)}", low) if w.isascii() else w in low)
+               for w in lexicon().cues["versus"][key])
 
 
 def _versus(q: Query, corpus: Corpus, ind: str, measure: str, level: str) -> Comparison | None:
@@ -133,8 +135,8 @@ def _versus(q: Query, corpus: Corpus, ind: str, measure: str, level: str) -> Com
         re.search(rf"\b{re.escape(w)}\b", low) for w in cues.get(kind + "_en", ()))
     if not (said("target") and said("result")):
         return None
-    above, below = _ABOVE.search(low), _BELOW.search(low)
-    if bool(above) == bool(below):
+    above, below = _said(low, "above"), _said(low, "below")
+    if above == below:
         return None
     ty, ry = max(q.years), min(q.years)
     regions = set(q.regions) if q.regions else None
@@ -219,15 +221,11 @@ def target_vs_result(corpus: Corpus, region: str, year: int, ind: str) -> tuple[
     return (t[0] if t else None), (r[0] if r else None)
 
 
-_MET_ASK = re.compile(r"完成|实现|达到|达成|做到|\bmet\b|\bmeet\b|achiev|\bhit\b|miss|fulfil")
-_TARGET_WORD = re.compile(r"目标|预期|target|goal")
-
-
 def met_check(q: Query, corpus: Corpus) -> tuple[Cell, Cell, str] | None:
     """"海曙区2019年完成了增长目标吗?": the year's target (from the report planning it), its
     result (from the report reviewing it) and 完成/未完成 — when both reports are indexed."""
     low = q.text.lower()
-    if len(q.regions) != 1 or len(q.years) != 1 or not (_MET_ASK.search(low) and _TARGET_WORD.search(low)):
+    if len(q.regions) != 1 or len(q.years) != 1 or not (_said(low, "met") and _said(low, "target")):
         return None
     ind = q.parts[0].indicator if q.parts else "gdp"
     t, r = target_vs_result(corpus, q.regions[0], q.years[0], ind)
