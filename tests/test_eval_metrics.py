@@ -440,7 +440,9 @@ def _shared_score(tmp_path, items, results, texts=TEXTS) -> dict:
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "shared" / "tools" / "score.py"
+    from shared_files import shared_file
+
+    path = shared_file("score.py")
     spec = importlib.util.spec_from_file_location("shared_score", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_files import shared_file
 
 from eval.gold import GoldItem
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 GOLD_DIR = ROOT / "eval" / "gold"
-SCORER = ROOT.parent / "shared" / "tools" / "score.py"
+SCORER = shared_file("score.py")
 JB = "000_c180eaa18c962c1d.txt"
 
 RESULT_FIELDS = {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}

@@ -14,10 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from shared_files import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD_DIR = ROOT / "eval" / "gold"
-FORMAT = ROOT.parent / "shared" / "eval-format.md"
+FORMAT = shared_file("eval-format.md")
 QA_FILES = sorted(p for p in GOLD_DIR.glob("*.jsonl") if not p.name.startswith("table-cells"))
 
 TYPES = {"numeric_result", "numeric_target", "entity", "list", "yesno", "cross_doc", "unanswerable", "summary"}
@@ -179,3 +180,14 @@ def test_english_questions_are_present_in_the_test_halves(gold):
     for name in ("seeds-test.jsonl", "provinces-test.jsonl"):
         english = sum(not has_cjk(it["question"]) for it in gold[name])
         assert english >= 3, f"{name}: {english} English questions"
+
+
+def test_shared_copies_match_the_originals():
+    """tests/fixtures/shared holds copies for clones without ../shared; they must not drift."""
+    from shared_files import COPIES, ORIGINALS
+
+    present = {n: p for n, p in ORIGINALS.items() if p.exists()}
+    if not present:
+        pytest.skip("no ../shared folder beside this clone: the copies are what the tests use")
+    for name, original in present.items():
+        assert (COPIES / name).read_bytes() == original.read_bytes(), f"tests/fixtures/shared/{name} is out of date"
