@@ -262,7 +262,8 @@ def rows_for(corpus: Corpus, indicators=None, kind: str = "target", year: int = 
 
 def vs_rows(corpus: Corpus, indicators=None, year: int = 0, regions=None) -> list[dict]:
     """One row per (region, year) with a target: the target, the result the next report
-    gives ("not indexed" when no report reviews that year) and 完成/未完成, each cited."""
+    gives ("not indexed" when no indexed report reviews that year, "not stated" when one
+    does without the figure) and 完成/未完成, each cited."""
     lex = lexicon()
     out: dict[tuple, dict] = {}
     for ind in list(indicators or CORE):
@@ -276,7 +277,8 @@ def vs_rows(corpus: Corpus, indicators=None, year: int = 0, regions=None) -> lis
                                                              "year": y, "report": t.report.id})
             row[f"{name} · target"] = t.figure.text
             row[f"{name} · target source"] = f"{t.report.file}:{t.figure.start}-{t.figure.end}"
-            row[f"{name} · result"] = r.figure.text if r and r.figure else "not indexed"
+            reviewed = any(rep.region_key == t.report.region_key and y in rep.review_years for rep in corpus.reports)
+            row[f"{name} · result"] = r.figure.text if r and r.figure else ("not stated" if reviewed else "not indexed")
             row[f"{name} · result source"] = f"{r.report.file}:{r.figure.start}-{r.figure.end}" if r and r.figure else ""
             row[f"{name} · met"] = met(t.figure, r.figure) if r and r.figure else ""
     return list(out.values())
