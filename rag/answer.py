@@ -272,9 +272,7 @@ class Answerer:
         citations, lines = [], []
         for i, c in enumerate(cmp.hits):
             f = c.figure
-            text = self.corpus.text(c.report.key)
-            citations.append(Citation(len(citations) + 1, c.report.file, c.report.id, f.section, f.start, f.end,
-                                      text[f.start:f.end], self.corpus.page_at(c.report.key, f.start)))
+            citations.append(self._cite(c, len(citations) + 1))
             if cmp.kind != "versus":
                 lines.append(f"{c.report.region}：{f.text} [{len(citations)}]")
             elif i % 2:  # a target and the result it is set against
