@@ -282,7 +282,7 @@ class Answerer:
         others = [c.report.region for c in cmp.others]
         tail = ""
         if others:
-            tail = "\n（" + ("其余：" if cmp.kind != "list" else "未提及：") + "、".join(others) + "）"
+            tail = "\n（" + {"list": "未提及：", "versus": "缺少其中一年的数字 (one of the two figures not stated)："}.get(cmp.kind, "其余：") + "、".join(others) + "）"
         answer = ((cmp.verdict + "。\n") if cmp.verdict else "") + "\n".join(lines) + tail
         g = guard.check(answer, [c.quote for c in citations], q.text)
         spans = [Span(c.doc, c.report_id, c.section, c.start, c.end, c.quote, 1.0, c.page) for c in citations]
