@@ -81,12 +81,12 @@ done
 say "the app serves $URL after $(( $(date +%s) - start ))s"
 
 fail=0
-echo "$page" | grep -qi "<html" || { say "the page at $URL is not HTML"; fail=1; }
+grep -qi "<html" <<<"$page" || { say "the page at $URL is not HTML"; fail=1; }
 config=$(fetch "$URL/config") || { say "no $URL/config"; fail=1; }
-echo "$config" | grep -q "政府工作报告问答" || { say "the app's title (政府工作报告问答) is not in $URL/config"; fail=1; }
-echo "$config" | grep -q "问答 Chat" || { say "the chat tab is not in $URL/config"; fail=1; }
+grep -q "政府工作报告问答" <<<"$config" || { say "the app's title (政府工作报告问答) is not in $URL/config"; fail=1; }
+grep -q "问答 Chat" <<<"$config" || { say "the chat tab is not in $URL/config"; fail=1; }
 info=$(fetch "$URL/gradio_api/info") || { say "no $URL/gradio_api/info"; fail=1; }
-echo "$info" | grep -q '"/ask"' || { say "the /ask API endpoint is missing"; fail=1; }
+grep -q '"/ask"' <<<"$info" || { say "the /ask API endpoint is missing"; fail=1; }
 grep -q "0\.0\.0\.0" "$LOG" && { say "the app mentions 0.0.0.0: it must listen on 127.0.0.1"; fail=1; }
 
 [ "$fail" = 0 ] || exit 1
