@@ -150,11 +150,12 @@ def _print_tables(summary: dict, baseline: dict | None) -> None:
         print()
 
 
-def corpus_folders(gold: Path, given: Sequence[str] | None) -> tuple[list[Path], list[str]]:
-    """The folders to index for a gold file: the ones given, else every known corpus folder
-    (seeds/ and each folder under corpus/) holding one of its docs. Also the doc names that
-    none of them holds."""
-    docs = gold_docs(gold)
+def corpus_folders(gold: Path | Sequence[Path], given: Sequence[str] | None) -> tuple[list[Path], list[str]]:
+    """The folders to index for a gold file (or several): the ones given, else every known
+    corpus folder (seeds/ and each folder under corpus/) holding one of its docs. Also the
+    doc names that none of them holds."""
+    golds = [gold] if isinstance(gold, (str, Path)) else list(gold)
+    docs = set().union(*(gold_docs(g) for g in golds))
     if given:
         folders = [Path(g).resolve() for g in given]
     else:

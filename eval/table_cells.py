@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .run import corpus_folders
+
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 DEV = GOLD_DIR / "table-cells-dev.jsonl"
 TEST = GOLD_DIR / "table-cells-test.jsonl"
@@ -324,18 +325,6 @@ def build_corpus(folders: list[Path], home: Path, log=lambda m: None):
     return Corpus(store), res
 
 
-def _folders(paths: Sequence[Path], given: Sequence[str] | None) -> tuple[list[Path], list[str]]:
-    docs = {json.loads(line)["doc"] for p in paths for line in Path(p).read_text(encoding="utf-8").splitlines()
-            if line.strip()}
-    if given:
-        folders = [Path(g).resolve() for g in given]
-    else:
-        known = [REPO_ROOT / "seeds"] + sorted(p for p in (REPO_ROOT / "corpus").glob("*") if p.is_dir())
-        folders = [f for f in known if any((f / d).exists() for d in docs)]
-    present = {p.name for f in folders for p in f.rglob("*") if p.is_file()}
-    return folders, sorted(d for d in docs if d not in present)
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -376,7 +365,7 @@ def run(halves: dict[str, Path], corpus_dirs: Sequence[str] | None = None, repor
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ValueError(f"cell ids in more than one place: {', '.join(dup[:10])}")
-    folders, missing = _folders(list(halves.values()), corpus_dirs)
+    folders, missing = corpus_folders(list(halves.values()), corpus_dirs)
     for d in missing:
         log(f"table-eval: doc {d!r} is in none of the corpus folders; its cells count as not filled")
     home = Path(tempfile.mkdtemp(prefix="rag-table-eval-"))
