@@ -22,6 +22,7 @@ from .retrieve import Result
 from .route import Route
 from .structure import children, subtree_end
 from .support import clause_for, stated, supports
+from .text.numbers import count_value
 from .text.sentences import one_line, split_clauses, split_sentences
 from .types import Figure, Span
 
@@ -459,16 +460,6 @@ def group_pieces(q: Query, route: Route, corpus: Corpus, weights) -> list[Piece]
     return []
 
 
-_NUMERALS = "零一二三四五六七八九十"
-
-
-def _numeral(n: int) -> str:
-    """3 → "三", 12 → "十二" (the counts lists are named with)."""
-    if n <= 10:
-        return _NUMERALS[n]
-    return ("" if n < 20 else _NUMERALS[n // 10]) + "十" + (_NUMERALS[n % 10] if n % 10 else "")
-
-
 def counted_pieces(q: Query, route: Route, corpus: Corpus) -> list[Piece]:
     """"三大科创引领高地是什么?": the members the report names right before the counted
     name ("量子信息、聚变能源、深空探测三大科创引领高地"), exactly as many as counted."""
@@ -479,12 +470,14 @@ def counted_pieces(q: Query, route: Route, corpus: Corpus) -> list[Piece]:
         return []
     name = m.group(1).strip("“”")
     member = r"[\u4e00-\u9fff“”]{2,10}?"
-    pat = re.compile(rf"(?:^|(?<=[，,。；;：:\n\s]))((?:{member}[、和及]){{{n - 1}}}{member})(?:等)?(?:{_numeral(n)}|{n})"
-                     rf"(?:大|个|项|类|条)?[“\"]?{re.escape(name)}")
+    pat = re.compile(rf"(?:^|(?<=[，,。；;：:\n\s]))((?:{member}[、和及]){{{n - 1}}}{member})(?:等)?"
+                     rf"([一二三四五六七八九十两]+|\d+)(?:大|个|项|类|条)?[“\"]?{re.escape(name)}")
     for key in route.reports:
         text = corpus.text(key)
         for ks, ke in corpus.keep(key) or [(0, len(text))]:
             for hit in pat.finditer(text, ks, ke):
+                if count_value(hit.group(2)) != n:
+                    continue
                 a = hit.start(1)
                 lead = re.match(r"(?:要|将|并|全力|加快|大力|积极|深入|持续|着力|继续|推动|推进|围绕|聚焦)*"
                                 r"(?:实施|推进|打造|建设|培育|发展|开展|创建)?", text[a:hit.end(1)])

@@ -327,9 +327,9 @@ def _list_count(q: str) -> int:
     m = re.search(r"(?:哪|这)?([一二三四五六七八九十两]|\d{1,2})(?:大|个方面|项|个|类|方面)", q)
     if not m:
         return 0
-    from .text.numbers import _cn_value
+    from .text.numbers import count_value
 
-    v = int(m.group(1)) if m.group(1).isdigit() else int(_cn_value(m.group(1)) or 0)
+    v = count_value(m.group(1))
     return v if 2 <= v <= 20 else 0
 
 

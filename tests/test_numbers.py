@@ -301,3 +301,10 @@ def test_offsets_over_the_seed_reports():
                 bad.append(q.text)
     # the year spans that end in a space are the known bug tested above
     assert all(b.rstrip().isdigit() for b in bad)
+
+
+@pytest.mark.parametrize("text, n", [("3", 3), ("三", 3), ("十二", 12), ("两", 2), ("二十", 20), ("几", 0)])
+def test_count_value(text, n):
+    from rag.text.numbers import count_value
+
+    assert count_value(text) == n

@@ -64,6 +64,14 @@ def _cn_value(s: str) -> float | None:
         return None
 
 
+def count_value(s: str) -> int:
+    """A count as written in a name or a question: "3", "三", "十二", "两" (0 when unreadable)."""
+    if s.isdigit():
+        return int(s)
+    v = _cn_value(s)
+    return int(v) if v is not None and v == int(v) else 0
+
+
 @functools.lru_cache(maxsize=1)
 def _patterns():
     lex = lexicon()
