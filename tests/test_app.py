@@ -1,8 +1,9 @@
 """The web app.
 
-Fast: the handlers over small stand-ins for the services (streaming, sources, the
-question's reading, errors and time-outs, upload, corrections, the compare table), the
-page itself built (no server), and the command line (127.0.0.1 by default).
+Fast: the handlers (app's own, over its LOADER, which hand on to the rag.ui_* modules)
+over small stand-ins for the services (streaming, sources, the question's reading, errors
+and time-outs, upload, corrections, the compare table), the page itself built (no
+server), and the command line (127.0.0.1 by default). The eval tab: tests/test_ui_eval.py.
 
 Slow: the real app as a subprocess on a free port over a RAG_HOME indexed from the seeds
 (`rag index`, once for the module), driven (1) in headless Chromium through Playwright —
@@ -280,20 +281,6 @@ def test_api_ask_returns_the_answer_dict(app_module, monkeypatch):
         app_module.ask("")
 
 
-def test_latest_eval_picks_newest_run(app_module, monkeypatch, tmp_path):
-    monkeypatch.setattr(app_module, "RUNS", tmp_path)
-    md, img = app_module.latest_eval()
-    assert "还没有评测结果" in md and img is None
-    for i, name in enumerate(["eval-a", "eval-b"]):
-        d = tmp_path / name
-        d.mkdir()
-        (d / "report.md").write_text(f"# run {name}\n![chart](metrics.png)\n", encoding="utf-8")
-        os.utime(d / "report.md", (1000 + i, 1000 + i))
-    (tmp_path / "eval-b" / "metrics.png").write_bytes(b"\x89PNG")
-    md, img = app_module.latest_eval()
-    assert "run eval-b" in md and "metrics.png)" not in md and img.endswith("eval-b/metrics.png")
-
-
 def test_report_view_outline_form_and_summary_failure(app_module, monkeypatch):
     import rag.summary.service as summary_service
 
@@ -361,10 +348,12 @@ def _fake_index(corpus, calls, fail=None):
 
 
 def test_upload_copies_sanitised_files_indexes_them_and_lists_the_result(app_module, monkeypatch, tmp_path):
+    from rag import ui_upload
+
     svc = _svc(tmp_path / "home")
     calls, seen = [], []
     monkeypatch.setattr(app_module, "LOADER", _FakeLoader(svc))
-    monkeypatch.setattr(app_module, "index_paths", _fake_index(svc.corpus, calls))
+    monkeypatch.setattr(ui_upload, "index_paths", _fake_index(svc.corpus, calls))
     src = tmp_path / "browser"
     (src / "a").mkdir(parents=True)
     files = {
@@ -407,6 +396,7 @@ def test_upload_copies_sanitised_files_indexes_them_and_lists_the_result(app_mod
 
 
 def test_a_failed_upload_loses_nothing(app_module, monkeypatch, tmp_path):
+    from rag import ui_upload
     from rag.store import StoreError
 
     svc = _svc(tmp_path / "home")
@@ -416,7 +406,7 @@ def test_a_failed_upload_loses_nothing(app_module, monkeypatch, tmp_path):
     before = list(svc.corpus.reports)
     calls = []
     monkeypatch.setattr(app_module, "LOADER", _FakeLoader(svc))
-    monkeypatch.setattr(app_module, "index_paths", _fake_index(svc.corpus, calls, fail=StoreError("the store is locked")))
+    monkeypatch.setattr(ui_upload, "index_paths", _fake_index(svc.corpus, calls, fail=StoreError("the store is locked")))
     new = tmp_path / "new.txt"
     new.write_text("新报告", encoding="utf-8")
     html, *_ = app_module.upload([str(new)], progress=lambda *a, **k: None)
@@ -428,7 +418,7 @@ def test_a_failed_upload_loses_nothing(app_module, monkeypatch, tmp_path):
 
 # --- correcting a wrong guess ---------------------------------------------------------------
 def test_save_correction_writes_the_catalog_and_reindexes_the_folder(app_module, monkeypatch, tmp_path):
-    from rag import catalog
+    from rag import catalog, ui_upload
     from rag.types import Report
 
     folder = tmp_path / "reports"
@@ -453,7 +443,7 @@ def test_save_correction_writes_the_catalog_and_reindexes_the_folder(app_module,
         return IndexResult(changed=[str(folder / "anji.docx")])
 
     monkeypatch.setattr(app_module, "LOADER", _FakeLoader(_svc(tmp_path, corpus)))
-    monkeypatch.setattr(app_module, "index_paths", reindex)
+    monkeypatch.setattr(ui_upload, "index_paths", reindex)
     msg, table, pick, chat_filter, status = app_module.save_correction(
         "k-anji", "安吉县", "county", "2025", "2024", "2025", progress=lambda *a, **k: None)
     assert "已保存" in msg and "anji-2025" in msg, msg

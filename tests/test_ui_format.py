@@ -1,6 +1,7 @@
-"""The app's formatting helpers: report text is escaped everywhere, figures and the
-cited span are highlighted at exactly the right offsets, the question's reading, the
-upload listing, the correction form and the compare table are shown as they should be."""
+"""The app's formatting helpers (rag.ui_format, rag.ui_reports, rag.ui_figures): report
+text is escaped everywhere, figures and the cited span are highlighted at exactly the
+right offsets, the question's reading, the upload listing, the correction form and the
+compare table are shown as they should be."""
 from __future__ import annotations
 
 import html
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 
+from rag import ui_figures as ffmt
 from rag import ui_format as fmt
 from rag import ui_reports as rfmt
 from rag.formats import SUFFIXES
@@ -348,7 +350,7 @@ NAMES = {"gdp": "地区生产总值", "cpi": "居民消费价格"}
 
 
 def test_compare_table_rows_columns_and_refs():
-    headers, rows, refs = fmt.compare_table(CELLS, NAMES, ["gdp", "cpi"])
+    headers, rows, refs = ffmt.compare_table(CELLS, NAMES, ["gdp", "cpi"])
     assert headers == ["地区 region", "级别 level", "年份 year", "地区生产总值", "居民消费价格"]
     assert rows == [["海曙区", "县级 county", 2020, "6.5%左右", "not stated"],
                     ["慈溪市", "县级市", 2021, "7.3%", "保持稳定"]]
@@ -376,7 +378,7 @@ def test_compare_table_from_a_fake_corpus_through_rag_table():
             return out
 
     got = cells(FakeCorpus(), ["gdp", "cpi"], "target", 0)
-    headers, rows, refs = fmt.compare_table(got, NAMES, ["gdp", "cpi"])
+    headers, rows, refs = ffmt.compare_table(got, NAMES, ["gdp", "cpi"])
     assert [r[0] for r in rows] == ["海曙区", "江北区"]
     assert [r[3] for r in rows] == ["6.5%左右", "7%左右"] and [r[4] for r in rows] == ["not stated"] * 2
     assert refs[1][3]["key"] == "k-jb"
@@ -388,7 +390,7 @@ def test_chart_panels_pairs_targets_and_results_numeric_only():
         Cell(CX, "gdp", "result", _fig("cixi-2021", "gdp", "result", 2020, 2.005e10, "200.5亿元", unit="元",
                                        measure="level")),
     ]
-    panels = fmt.chart_panels(cells, NAMES, ["gdp", "cpi"])
+    panels = ffmt.chart_panels(cells, NAMES, ["gdp", "cpi"])
     assert [(p["indicator"], p["unit"]) for p in panels] == [("地区生产总值", "%"), ("地区生产总值", "亿元")]
     pct = panels[0]
     assert pct["labels"] == ["慈溪市 2021", "海曙区 2020"]
@@ -396,7 +398,7 @@ def test_chart_panels_pairs_targets_and_results_numeric_only():
     assert panels[1]["result"] == [pytest.approx(200.5)]
     # the qualitative CPI figure and the unstated one draw nothing
     assert all(p["indicator"] != "居民消费价格" for p in panels)
-    assert fmt.chart_panels([Cell(HS, "cpi", "target", None)], NAMES, ["cpi"]) == []
+    assert ffmt.chart_panels([Cell(HS, "cpi", "target", None)], NAMES, ["cpi"]) == []
 
 
 def test_figure_passage_html_highlights_the_sentence():
@@ -404,12 +406,12 @@ def test_figure_passage_html_highlights_the_sentence():
     s, e = long.index("建议"), long.index("同步。") + 3
     ref = {"key": "k", "title": "海曙区<b>2020</b>", "start": s, "end": e, "indicator": "地区生产总值", "text": "6.5%左右",
            "section": "二、2020年主要目标任务", "year": 2020, "kind": "target"}
-    out = fmt.figure_passage_html(ref, long, page=2)
+    out = ffmt.figure_passage_html(ref, long, page=2)
     _no_raw_markup(out)
     assert _hl_text(out) == long[s:e]
     head = _visible(out)
     assert "地区生产总值 · 目标 target 2020 · 6.5%左右" in head and "p. 2" in head
-    assert "原文不可用" in fmt.figure_passage_html(dict(ref, start=10**6, end=10**6 + 5), long)
+    assert "原文不可用" in ffmt.figure_passage_html(dict(ref, start=10**6, end=10**6 + 5), long)
 
 
 # --- tables and eval ----------------------------------------------------------------------
