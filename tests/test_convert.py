@@ -189,7 +189,7 @@ def test_interrupted_build_leaves_no_half_folder(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(convert, "_write_safetensors", boom)
+    monkeypatch.setattr(convert, "write_safetensors", boom)
     with pytest.raises(KeyboardInterrupt):
         build_model_folder(tmp_path / "model", verify=False)
     assert list(tmp_path.iterdir()) == []
