@@ -5,7 +5,7 @@
   superset GB18030), else UTF-8, else GB18030 if that gives Chinese text, else
   charset-normalizer's guess.
 * trafilatura finds the main content; its XML (``<head rend="h2">``, ``<p>``,
-  ``<list>``, ``<table>``, ``<hi rend="#b">``, ``<lb/>``) is turned into lines here,
+  ``<list>``, ``<table>``, ``<hi rend="#b">``, ``<lb/>``) is turned into lines,
   so marks come from the same extraction as the text: ``"heading"`` for h1–h6
   (level = N), ``"bold"`` for ``<b>/<strong>``, ``"table"``/``"row"`` for data tables
   (a row's cells joined by ``\\t``). A layout table (a cell holding paragraphs) is
@@ -22,6 +22,11 @@
 * HTML collapses white space, and so does trafilatura: leading ideographic spaces
   used as indentation in the page are not kept.
 * ``title`` is og:title, else ``<title>``.
+
+Turning trafilatura's XML into lines and dropping furniture is
+:mod:`rag.formats.html_lines`; this module decodes the page, takes its title, extracts
+again from the report's own container when that keeps more, and joins the lines
+into the text and its marks.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import re
 from typing import Any
 
 from . import Extracted, FormatError, Mark
+from .html_lines import Line, extract_lines, merge_bold, visible
 
 __all__ = ["decode_html", "extract_html"]
 
@@ -53,13 +59,6 @@ _ALIASES = {
 }
 _WESTERN = {"iso-8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii"}
 
-_FURNITURE = re.compile(
-    r"^\s*[【\[]?\s*(?:上一篇|下一篇|上一条|下一条|分享到|分享|打印本页|打印|关闭窗口|关闭|返回顶部|"
-    r"扫一扫|字号|字体|【?\s*大\s*中\s*小)\s*[】\]]?\s*(?:[:：].*)?$"
-)
-# page UI inside a short line: font size switches, print/close buttons, view counters
-_UI_MARKERS = re.compile(r"【\s*字[体号]|字[体号][:：]\s*\[?\s*大|\b大\s+中\s+小\b|浏览次数|点击数|阅读次数|访问量[:：]")
-_FURNITURE_BITS = re.compile(r"[【\[]\s*(?:打印|关闭|关闭窗口|打印本页|收藏|纠错|大|中|小|字体[:：]?.*?)\s*[】\]]")
 _MIN_MAIN_TEXT = 200  # visible characters of paragraph text a report page has at the least
 
 
@@ -137,228 +136,6 @@ def _title(tree: Any) -> str:
     return ""
 
 
-# ---------------------------------------------------------------- trafilatura XML → lines
-
-
-class _Line:
-    __slots__ = ("text", "bold", "links", "kind", "level", "row_of")
-
-    def __init__(self, kind: str = "p", level: int = 0):
-        self.text = ""
-        self.bold: list[tuple[int, int]] = []
-        self.links = 0  # characters inside <ref>
-        self.kind = kind  # "p" | "head" | "item" | "row"
-        self.level = level
-        self.row_of: int | None = None  # table id for rows
-
-
-class _Builder:
-    def __init__(self) -> None:
-        self.lines: list[_Line] = []
-        self.tables = 0
-
-    def _inline(self, el: Any, line: _Line, bold: bool, link: bool) -> _Line:
-        """Append el's text (and its inline children) to `line`; <lb/> starts a new line."""
-        tag = el.tag if isinstance(el.tag, str) else ""
-        b = bold or (tag == "hi" and "#b" in (el.get("rend") or ""))
-        lk = link or tag == "ref"
-        if tag == "lb":
-            line = self._new_like(line)
-        elif tag in ("list", "table", "p", "head", "quote"):
-            # a block inside an inline context: read it as blocks of its own
-            self.block(el)
-            line = self._new_like(line)
-            if el.tail:
-                line = self._add(line, el.tail, bold, link)
-            return line
-        else:
-            if el.text:
-                line = self._add(line, el.text, b, lk)
-            for child in el:
-                line = self._inline(child, line, b, lk)
-        if el.tail:
-            line = self._add(line, el.tail, bold, link)
-        return line
-
-    def _new_like(self, line: _Line) -> _Line:
-        new = _Line(line.kind, line.level)
-        new.row_of = line.row_of
-        self.lines.append(new)
-        return new
-
-    def _add(self, line: _Line, s: str, bold: bool, link: bool) -> _Line:
-        parts = s.split("\n")
-        for i, part in enumerate(parts):
-            if i:
-                line = self._new_like(line)
-            if not part:
-                continue
-            start = len(line.text)
-            line.text += part
-            if bold and part.strip():
-                line.bold.append((start, len(line.text)))
-            if link:
-                line.links += len(part.strip())
-        return line
-
-    def block(self, el: Any) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("p", "quote", "code", "item", "head", "div", "cell"):
-            has_blocks = any(isinstance(c.tag, str) and c.tag in ("p", "list", "table", "head", "quote") for c in el)
-            if tag in ("quote", "div", "cell", "item") and has_blocks:
-                if el.text and el.text.strip():
-                    line = _Line("item" if tag == "item" else "p")
-                    self.lines.append(line)
-                    self._add(line, el.text, False, False)
-                for child in el:
-                    if isinstance(child.tag, str) and child.tag in ("p", "list", "table", "head", "quote"):
-                        self.block(child)
-                        if child.tail and child.tail.strip():
-                            line = _Line("p")
-                            self.lines.append(line)
-                            self._add(line, child.tail, False, False)
-                    else:
-                        line = _Line("p")
-                        self.lines.append(line)
-                        self._inline(child, line, False, False)
-                return
-            kind = "head" if tag == "head" else ("item" if tag == "item" else "p")
-            level = 0
-            if tag == "head":
-                m = re.match(r"h([1-6])$", el.get("rend") or "")
-                level = int(m.group(1)) if m else 0
-            line = _Line(kind, level)
-            self.lines.append(line)
-            if el.text:
-                line = self._add(line, el.text, False, False)
-            for child in el:
-                line = self._inline(child, line, False, False)
-        elif tag == "list":
-            for child in el:
-                if isinstance(child.tag, str) and child.tag in ("item", "list"):
-                    self.block(child)
-                elif isinstance(child.tag, str) and child.tag == "head":
-                    self.block(child)
-        elif tag == "table":
-            self.table(el)
-        elif tag in ("body", "doc", "main", "article", "section"):
-            for child in el:
-                self.block(child)
-        elif tag in ("graphic", "image"):
-            return
-        else:  # an unexpected inline at block level
-            line = _Line("p")
-            self.lines.append(line)
-            self._inline(el, line, False, False)
-
-    def table(self, tbl: Any) -> None:
-        layout = False
-        for cell in tbl.iter("cell"):
-            blocks = sum(1 for c in cell if isinstance(c.tag, str) and c.tag in ("p", "list", "table", "head", "quote"))
-            if blocks >= 2 or cell.find(".//lb") is not None or _visible("".join(cell.itertext())) > 300:
-                layout = True  # a table used for page layout, not data: read its cells as text
-                break
-        if layout:
-            for row in tbl:
-                for cell in row:
-                    if isinstance(cell.tag, str) and cell.tag == "cell":
-                        self.block(cell)
-            return
-        self.tables += 1
-        for row in tbl:
-            if not isinstance(row.tag, str) or row.tag != "row":
-                continue
-            cells = []
-            for cell in row:
-                if not isinstance(cell.tag, str) or cell.tag != "cell":
-                    continue
-                cells.append(" ".join("".join(cell.itertext()).split()))
-            if not any(cells):
-                continue
-            line = _Line("row")
-            line.row_of = self.tables
-            line.text = "\t".join(cells)
-            links = sum(len("".join(r.itertext()).strip()) for r in row.iter("ref"))
-            line.links = links
-            self.lines.append(line)
-
-
-def _visible(s: str) -> int:
-    return sum(1 for ch in s if not ch.isspace())
-
-
-def _clean(lines: list[_Line]) -> list[_Line]:
-    """Drop link blocks, furniture lines and headings of dropped sections; trim lines."""
-    for ln in lines:
-        # trim white space at both ends, moving the bold spans
-        lead = len(ln.text) - len(ln.text.lstrip())
-        ln.text = ln.text.strip()
-        ln.bold = [(max(0, s - lead), min(len(ln.text), e - lead)) for s, e in ln.bold]
-        ln.bold = [(s, e) for s, e in ln.bold if e > s]
-    kept: list[_Line] = []
-    lost: set[int] = set()  # indexes (in kept) of headings after which a link block was dropped
-    last_head = None
-    for ln in lines:
-        if not ln.text:
-            continue
-        vis = _visible(ln.text)
-        links = ln.kind != "head" and ln.links * 2 > vis
-        if links and last_head is not None:
-            lost.add(last_head)
-        if (
-            links
-            or (vis <= 80 and bool(_FURNITURE.match(ln.text)))
-            or (vis <= 40 and not _FURNITURE_BITS.sub("", ln.text).strip())
-            or (vis <= 100 and ln.kind != "head" and bool(_UI_MARKERS.search(ln.text)))
-        ):
-            continue
-        if ln.kind == "head":
-            last_head = len(kept)
-        kept.append(ln)
-    # a heading whose section lost blocks and kept none goes too ("相关文章" + its link list)
-    return [
-        ln
-        for i, ln in enumerate(kept)
-        if not (i in lost and (i + 1 == len(kept) or kept[i + 1].kind == "head"))
-    ]
-
-
-def _merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Adjacent bold spans (touching or apart by white space only) as one."""
-    out: list[list[int]] = []
-    for s, e in sorted(spans):
-        if out and not text[out[-1][1]:s].strip():
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def _extract_lines(tree: Any, first_table: int = 0) -> list[_Line] | None:
-    """trafilatura over `tree` → cleaned lines (None when it finds nothing)."""
-    import trafilatura
-
-    try:
-        doc = trafilatura.bare_extraction(
-            tree,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_formatting=True,
-            include_links=True,
-            deduplicate=False,
-        )
-    except Exception:  # noqa: BLE001 - trafilatura raising on odd markup
-        return None
-    body = getattr(doc, "body", None) if doc is not None else None
-    if body is None:
-        return None
-    builder = _Builder()
-    builder.tables = first_table
-    builder.block(body)
-    return _clean(builder.lines)
-
-
 def _norm(s: str) -> str:
     return " ".join(s.split())
 
@@ -406,7 +183,7 @@ def _title_heading(tree: Any, box: Any) -> Any | None:
     return common if extra <= 300 + len(_norm(h1.text_content())) else None
 
 
-def _restore_repeats(tree: Any, lines: list[_Line]) -> list[_Line]:
+def _restore_repeats(tree: Any, lines: list[Line]) -> list[Line]:
     """Run trafilatura again over the report's own container, if that keeps more.
 
     When trafilatura does not recognise the page's content container it gathers the
@@ -420,7 +197,7 @@ def _restore_repeats(tree: Any, lines: list[_Line]) -> list[_Line]:
 
     from lxml import html as lxml_html
 
-    body = [i for i, ln in enumerate(lines) if ln.kind != "head" and _visible(ln.text) >= 10]
+    body = [i for i, ln in enumerate(lines) if ln.kind != "head" and visible(ln.text) >= 10]
     if len(body) < 2:
         return lines
     a, b = body[0], body[-1]
@@ -433,7 +210,7 @@ def _restore_repeats(tree: Any, lines: list[_Line]) -> list[_Line]:
         box = title_box
     page = lxml_html.fromstring('<html><head><title></title></head><body><div itemprop="articleBody"></div></body></html>')
     page.find(".//div").append(deepcopy(box))
-    again = _extract_lines(page, first_table=1000)
+    again = extract_lines(page, first_table=1000)
     if not again:
         return lines
     starts = [i for i, ln in enumerate(again) if _norm(ln.text) == first]
@@ -446,7 +223,7 @@ def _restore_repeats(tree: Any, lines: list[_Line]) -> list[_Line]:
         if heads:
             s = heads[0]
     middle = again[s : ends[-1] + 1]
-    if sum(_visible(ln.text) for ln in middle) <= sum(_visible(ln.text) for ln in lines[a : b + 1]):
+    if sum(visible(ln.text) for ln in middle) <= sum(visible(ln.text) for ln in lines[a : b + 1]):
         return lines
     # lines the first run had before its first paragraph, unless the second run has them now
     lead = {_norm(ln.text) for ln in again[s : starts[0]]}
@@ -467,8 +244,8 @@ def extract_html(raw: bytes) -> Extracted:
     if tree is None:
         raise FormatError("no main text found in the page")
     title = _title(tree)
-    lines = _extract_lines(tree)
-    if not lines or sum(_visible(ln.text) for ln in lines if ln.kind != "head") < _MIN_MAIN_TEXT:
+    lines = extract_lines(tree)
+    if not lines or sum(visible(ln.text) for ln in lines if ln.kind != "head") < _MIN_MAIN_TEXT:
         raise FormatError("no main text found in the page")
     try:
         lines = _restore_repeats(tree, lines)
@@ -489,7 +266,7 @@ def extract_html(raw: bytes) -> Extracted:
             marks.append(Mark(start, pos, "row"))
             span = table_span.setdefault(ln.row_of or 0, [start, pos])
             span[1] = pos
-        for s, e in _merge(ln.bold, ln.text):
+        for s, e in merge_bold(ln.bold, ln.text):
             marks.append(Mark(start + s, start + e, "bold"))
     for s, e in table_span.values():
         marks.append(Mark(s, e, "table"))
