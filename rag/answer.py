@@ -16,8 +16,10 @@ import time
 from dataclasses import replace
 
 from . import guard, tokens
-from .compose import (Draft, Piece, counted_pieces, figure_from_facts, figure_from_sentences, group_pieces, headline,
-                      is_headline_summary, section_pieces, sentence_piece, signoff_piece, source_piece, speaker_piece)
+from .compose import (Draft, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
+                      signoff_piece, source_piece, speaker_piece)
+from .compose_lists import counted_pieces, group_pieces
+from .compose_sections import section_pieces
 from .corpus import Corpus
 from .lexicon import lexicon
 from .query import Query, analyze
@@ -27,7 +29,7 @@ from .support import names_indicator
 from .table import comparison, met_check
 from .text.numbers import figures
 from .text.sentences import full_sentence
-from .types import Answer, Citation, Span
+from .types import Answer, Citation, Piece, Span
 
 REFUSAL = "报告中没有找到相关信息 (the reports do not give this)"
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")

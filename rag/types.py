@@ -157,3 +157,16 @@ class Answer:
     notes: tuple[str, ...] = ()  # guard warnings, truncation, fallbacks
     guard_ok: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One line of an extractive answer: a verbatim clause or sentence of one report and the
+    span it is cited to."""
+
+    label: str  # "上海市2025年" when the answer has several parts, else ""
+    text: str  # the answer line (verbatim from the report)
+    key: str  # report key
+    start: int  # the cited span in the report text
+    end: int
+    section: str = ""

@@ -171,3 +171,23 @@ def test_version_is_a_fingerprint_of_the_files():
         h.update(p.read_bytes())
     assert version() == h.hexdigest()[:10]
     assert re.fullmatch(r"[0-9a-f]{10}", version())
+
+
+@pytest.mark.parametrize("table,section", [("patterns", ("cues", "patterns")), ("items", ("headings", "items"))])
+def test_every_data_pattern_compiles_and_is_reached_by_name(table, section):
+    entries = getattr(lexicon(), section[0])[section[1]]
+    assert entries
+    for name in entries:
+        assert lexmod.pattern(name, table).pattern == entries[name]
+    with pytest.raises(KeyError):
+        lexmod.pattern("no-such-pattern", table)
+
+
+def test_item_patterns_read_other_numbering_styles():
+    start = lexmod.pattern("start", "items")
+    for line in ("一是加快建设现代化产业体系。", "（三）深化改革。", "2.扩大内需。", "第一，稳住外贸。", "三要抓好民生。"):
+        assert start.match(line), line
+    for line in ("一年来，我们…", "2025年主要目标", "十四五时期"):
+        assert not start.match(line), line
+    assert lexmod.pattern("announce", "items").search("要重点把握以下几个方面：")
+    assert not lexmod.pattern("announce", "items").search("全年地区生产总值增长5%。")

@@ -241,6 +241,17 @@ def lexicon() -> Lexicon:
     return _build()
 
 
+_PATTERN_TABLES = {"patterns": ("cues", "patterns"), "items": ("headings", "items")}
+
+
+@functools.lru_cache(maxsize=None)
+def pattern(name: str, table: str = "patterns") -> re.Pattern:
+    """A regular expression kept as data, compiled once: ``cues.toml [patterns]`` (question
+    grammar) or, with ``table="items"``, ``headings.toml [items]`` (list items in report text)."""
+    file, section = _PATTERN_TABLES[table]
+    return re.compile(getattr(lexicon(), file)[section][name])
+
+
 @functools.lru_cache(maxsize=1)
 def version() -> str:
     """A fingerprint of the data files: the index re-reads reports when it changes."""

@@ -1,0 +1,97 @@
+"""Section summaries: the part of a report a question names, summarised by its sub-heads
+(also those run into its paragraphs), each with its lead sentence, every line cited.
+"""
+from __future__ import annotations
+
+from .corpus import Corpus
+from .lexicon import pattern
+from .query import Query
+from .route import Route
+from .structure import children, subtree_end
+from .text.sentences import one_line, split_sentences
+from .types import Piece
+
+
+def _lead(text: str, s, limit: int = 80) -> tuple[int, int]:
+    sents = split_sentences(text, s.body_start, s.end)
+    if not sents:
+        return s.start, s.end
+    a, b = sents[0]
+    head = s.path[-1].strip("。！；：: ") if s.path else ""
+    run_in = bool(head) and text[a:b].strip().strip("。！；：: ").endswith(head)
+    if (b - a < 12 or run_in) and len(sents) > 1:
+        b = sents[1][1]  # a run-in head ("全力巩固外贸外资基本盘。…") leads into its first sentence
+    return a, min(b, a + max(limit, b - a))
+
+
+def _indent(text: str, pos: int) -> int:
+    return len(text[pos:pos + 16]) - len(text[pos:pos + 16].lstrip())
+
+
+def inline_heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sub-heads run into a paragraph ("…。新兴业态培育成长。…"): short sentences with no
+    figure and no comma, each followed by more text."""
+    sents = split_sentences(text, start, end)
+    out = []
+    for i, (a, b) in enumerate(sents[:-1]):
+        if i and pattern("inline_head", "items").match(text[a:b]) and sents[i + 1][1] - sents[i + 1][0] > 20:
+            out.append((a, b))
+    return out
+
+
+def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:
+    """A summary of the section the question names: its sub-heads (also those run into its
+    paragraphs), each with its lead sentence."""
+    topic = [t for t in q.topic if len(t) >= 2]
+    want = {"target": "plan", "result": "review"}.get(route.time, "")
+    for key in route.reports:
+        secs = corpus.sections(key)
+        text = corpus.text(key)
+        best, best_score = None, 0.0
+        for i, s in enumerate(secs):
+            if s.level == 0 or not s.path:
+                continue
+            label = s.path[-1]
+            score = sum(len(t) for t in topic if t in label) / max(1, sum(len(t) for t in topic)) if topic else 0.0
+            if not topic and len(s.path) == 1 and want and s.kind == want:
+                score = 0.5
+            elif want and s.kind and s.kind != want:
+                score -= 0.25  # a plan question names a plan section, a review question a review one
+            score -= 0.02 * (len(s.path) - 1)
+            if score > best_score:
+                best, best_score = i, score
+        if best is None or best_score < min_match:
+            continue
+        sec = secs[best]
+        end = subtree_end(secs, best)
+        heads = [(c.start, c.path[-1], c) for c in children(secs, best)]
+        known = {h[0] for h in heads}
+        for a, b in inline_heads(text, sec.body_start, end):
+            # a child's own run-in head (after any indentation) is not a second head
+            if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
+                       for _, _, c in heads) and a not in known:
+                heads.append((a, text[a:b].rstrip("。！"), None))
+        heads.sort(key=lambda h: h[0])
+        pieces = []
+        head_line = one_line(text[sec.start: sec.body_start]) if sec.body_start > sec.start else ""
+        if heads and head_line:
+            # the part's own head first, cited to the whole part it heads
+            pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
+        for pos, head, c in heads[: weights.max_summary_lines]:
+            if c is not None:
+                a, b = _lead(text, c)
+                line = one_line(text[a:b])
+                path = " > ".join(c.path)
+            else:
+                nxt = split_sentences(text, pos, min(end, pos + 400))
+                a, b = pos, (nxt[1][1] if len(nxt) > 1 else nxt[0][1])
+                line = one_line(text[a:b])
+                path = " > ".join(sec.path)
+            pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b, path))
+        if not pieces and q.intent == "list":
+            return []  # a list is the section's items; its opening sentences are not
+        if not pieces:
+            for a, b in split_sentences(text, sec.body_start, end)[: weights.max_summary_lines // 2 or 1]:
+                pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
+        return pieces
+    return []

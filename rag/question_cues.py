@@ -1,0 +1,48 @@
+"""The cue-matching primitives of question analysis: whether a question holds any of a
+list of cue words (Chinese anywhere, English on word boundaries) or matches a data pattern.
+The words and patterns themselves are data (``lexicon/cues.toml``)."""
+from __future__ import annotations
+
+import functools
+import re
+
+from .lexicon import lexicon, pattern
+
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def has(low: str, words) -> bool:
+    """``low`` holds one of ``words``: a Chinese word anywhere, an English word (plural
+    -s/-es allowed) on word boundaries."""
+    for w in words:
+        if w.isascii() and w[:1].isalpha():
+            if re.search(rf"(?<![a-z]){re.escape(w)}(?:s|es)?(?![a-z])", low):
+                return True
+        elif w in low:
+            return True
+    return False
+
+
+def match(low: str, patterns) -> bool:
+    return any(re.search(p, low) for p in patterns)
+
+
+@functools.lru_cache(maxsize=1)
+def cues() -> dict:
+    return lexicon().cues
+
+
+def said(low: str, name: str) -> bool:
+    """``low`` matches the ``[patterns]`` entry ``name`` of ``cues.toml``."""
+    return pattern(name).search(low) is not None
+
+
+def cue_words(*groups: str) -> set[str]:
+    """Every Chinese cue word of the named ``cues.toml`` groups (question words, never content)."""
+    out: set[str] = set()
+    for group in groups:
+        for v in cues()[group].values():
+            if isinstance(v, list):
+                out |= {w for w in v if not w.isascii()}
+    return out
