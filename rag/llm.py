@@ -17,32 +17,28 @@ Without them :func:`config_from_env` returns ``None``: the LLM is off and the
 project answers extractively. Every failure of a configured endpoint is raised
 as :class:`LLMError` with a one-line message meant for a person.
 
-A streamed reply (:func:`stream_reply`, :func:`stream_chat`) is held to three
-rules: it has one deadline (``RAG_LLM_TIMEOUT`` from the call, however slowly
-the endpoint connects, starts or trickles: the stream is read on a worker
-thread, so a socket that never answers cannot block the caller past it); it
-must end with a ``finish_reason`` (a stream that just stops — a dropped
-connection, no ``[DONE]`` — is an error, kind "truncated"); and
-``finish_reason: "length"`` (cut off at ``max_tokens``) is an error too unless
-the caller accepts cut replies.
+A streamed reply (:func:`stream_reply`, :func:`stream_chat`) has one deadline,
+must end with a ``finish_reason``, and is an error when cut at ``max_tokens``
+unless the caller accepts that: the rules and the worker thread that enforces
+them are in :mod:`rag.llm_stream`; failures are turned into :class:`LLMError`
+by :mod:`rag.llm_errors`. :class:`LLMError` and :func:`stream_reply` are
+re-exported here: import them from ``rag.llm``.
 
 Heavy imports (langchain-openai, openai) are lazy: importing this module costs
 nothing, so the extractive path never loads them.
 """
 from __future__ import annotations
 
-import contextvars
 import json
 import os
-import queue
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .llm_errors import _FALLBACK, LLMError, _no_stream, _short, _status_message, _translate
+from .llm_stream import stream_reply
 
 __all__ = [
     "LLMConfig",
@@ -59,7 +55,6 @@ __all__ = [
 DEFAULT_API_KEY = "none"
 DEFAULT_TIMEOUT = 60.0
 PING_TIMEOUT = 5.0
-_FALLBACK = "answering extractively"
 
 Messages = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
 
@@ -80,21 +75,6 @@ class LLMConfig:
             f"LLMConfig(base_url={self.base_url!r}, model={self.model!r}, api_key={key!r}, "
             f"timeout={self.timeout!r}, provider={self.provider!r})"
         )
-
-
-class LLMError(Exception):
-    """An LLM endpoint failed; ``str(err)`` is one line for a person.
-
-    ``kind`` is one of: "config", "unreachable", "timeout", "auth", "model",
-    "http", "junk", "empty", "truncated" (a stream cut off: ``finish_reason``
-    "length", or no end at all — the connection dropped).
-    """
-
-    def __init__(self, message: str, kind: str = "http") -> None:
-        message = " ".join(str(message).split())  # always one line
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
 
 
 # --------------------------------------------------------------------------- config
@@ -152,93 +132,6 @@ def describe(cfg: LLMConfig) -> str:
     """Short display form, e.g. ``llm:gemma-3-270m @ http://127.0.0.1:8012/v1``."""
     via = " (ollama)" if cfg.provider == "ollama" else ""
     return f"llm:{cfg.model} @ {cfg.base_url}{via}"
-
-
-# --------------------------------------------------------------------------- errors
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        yield cur
-        reason = getattr(cur, "reason", None)  # urllib's URLError keeps the socket error here
-        cur = reason if isinstance(reason, BaseException) else (cur.__cause__ or cur.__context__)
-
-
-def _short(text: Any, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _status_message(status: int, detail: str, base_url: str, model: str) -> LLMError:
-    where = f"LLM endpoint {base_url}"
-    if status in (401, 403):
-        return LLMError(
-            f"{where} rejected the API key (HTTP {status}); check RAG_LLM_API_KEY; {_FALLBACK}", kind="auth"
-        )
-    if status == 404:
-        return LLMError(
-            f"{where} does not know model '{model}' (HTTP 404); check RAG_LLM_MODEL and the base URL path; "
-            f"{_FALLBACK}",
-            kind="model",
-        )
-    extra = f": {_short(detail)}" if detail else ""
-    return LLMError(f"{where} answered HTTP {status}{extra}; {_FALLBACK}", kind="http")
-
-
-def _translate(exc: BaseException, base_url: str, model: str, timeout: float | None) -> LLMError:
-    """Turn any failure of a call to the endpoint into one human LLMError."""
-    if isinstance(exc, LLMError):
-        return exc
-    where = f"LLM endpoint {base_url}"
-    chain = list(_chain(exc))
-    names = {type(e).__name__ for e in chain}
-    # HTTP status errors (openai.APIStatusError and LangChain's subclasses of it)
-    for e in chain:
-        status = getattr(e, "status_code", None)
-        if isinstance(status, int):
-            return _status_message(status, getattr(e, "message", "") or str(e), base_url, model)
-    # timeouts: openai.APITimeoutError, httpx(2) *Timeout, socket.timeout
-    if any(isinstance(e, (TimeoutError, socket.timeout)) for e in chain) or any(
-        "Timeout" in n for n in names
-    ):
-        t = f" after {timeout:g} s" if timeout else ""
-        return LLMError(f"{where} timed out{t} (no answer); {_FALLBACK}", kind="timeout")
-    refused = any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
-        "connection refused" in str(e).lower() or "errno 111" in str(e).lower() for e in chain
-    )
-    if refused:
-        return LLMError(f"{where} is not reachable (connection refused); {_FALLBACK}", kind="unreachable")
-    if any(isinstance(e, (OSError, ConnectionError)) for e in chain) or any(
-        n in ("APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError") for n in names
-    ):
-        inner = chain[-1]
-        reason = _short(inner) if str(inner) and inner is not exc else type(inner).__name__
-        if reason in ("Connection error.", "APIConnectionError", ""):
-            reason = "connection failed"
-        return LLMError(f"{where} is not reachable ({reason}); {_FALLBACK}", kind="unreachable")
-    if any(isinstance(e, (ValueError, TypeError, KeyError, AttributeError)) for e in chain):
-        return LLMError(
-            f"{where} sent a reply that is not an OpenAI chat completion ({type(chain[-1]).__name__}: "
-            f"{_short(chain[-1], 80)}); {_FALLBACK}",
-            kind="junk",
-        )
-    return LLMError(f"{where} failed ({type(exc).__name__}: {_short(exc, 100)}); {_FALLBACK}", kind="http")
-
-
-def _no_stream(base_url: str) -> LLMError:
-    """The HTTP call succeeded but not one chat-completion chunk could be read."""
-    return LLMError(
-        f"LLM endpoint {base_url} sent no chat completion (an empty reply, or one that is not an "
-        f"OpenAI-compatible stream); {_FALLBACK}",
-        kind="junk",
-    )
-
-
-def _empty(base_url: str) -> LLMError:
-    return LLMError(f"LLM endpoint {base_url} sent an empty reply (no text); {_FALLBACK}", kind="empty")
 
 
 # --------------------------------------------------------------------------- model
@@ -331,6 +224,9 @@ def chat_model(
     )
 
 
+# --------------------------------------------------------------------------- chat
+
+
 def _to_messages(messages: Messages) -> list[Any]:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -357,150 +253,6 @@ def _to_messages(messages: Messages) -> list[Any]:
     if not out:
         raise ValueError("no messages to send")
     return out
-
-
-def _chunk_text(content: Any, base_url: str) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content blocks
-        parts = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, Mapping) and block.get("type") == "text":
-                parts.append(str(block.get("text", "")))
-        return "".join(parts)
-    raise LLMError(
-        f"LLM endpoint {base_url} sent a reply that is not text ({type(content).__name__}); {_FALLBACK}",
-        kind="junk",
-    )
-
-
-def _secs(t: float) -> str:
-    return f"{round(t, 1):g}"
-
-
-def _pump(make: Callable[[], Iterator[Any]], deadline: float, on_timeout: Callable[[], LLMError]) -> Iterator[Any]:
-    """Yield what ``make()`` yields, read on a daemon thread, until ``deadline``
-    (``time.monotonic()``); then raise ``on_timeout()``. The caller never waits past
-    the deadline, whatever the socket does; the worker stops at its next item (or
-    when its own read timeout ends a blocked read) and closes the stream."""
-    items: queue.Queue = queue.Queue()
-    stop = threading.Event()
-
-    def work() -> None:
-        it = None
-        try:
-            it = iter(make())
-            for x in it:
-                items.put((0, x))
-                if stop.is_set():
-                    break
-            items.put((1, None))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            items.put((2, exc))
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:  # noqa: BLE001
-                    pass
-
-    ctx = contextvars.copy_context()
-    threading.Thread(target=ctx.run, args=(work,), name="rag-llm-stream", daemon=True).start()
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise on_timeout()
-            try:
-                tag, val = items.get(timeout=left)
-            except queue.Empty:
-                raise on_timeout() from None
-            if tag == 0:
-                yield val
-            elif tag == 1:
-                return
-            else:
-                raise val
-    finally:
-        stop.set()
-
-
-def stream_reply(
-    cfg: LLMConfig,
-    runnable: Any,
-    value: Any,
-    *,
-    deadline: float | None = None,
-    allow_length: bool = False,
-    limit: str | None = None,
-) -> Iterator[str]:
-    """Yield the text deltas of ``runnable.stream(value)`` — a chat model from
-    :func:`chat_model`, or an LCEL chain ending in one (not in a string parser: the
-    chunks' ``finish_reason`` is read) — under the rules of a whole reply:
-
-    * ``deadline`` (``time.monotonic()`` seconds; default now + ``cfg.timeout``)
-      bounds connect, first token and the whole stream: past it, LLMError "timeout"
-      (``limit`` says in the message what set the deadline, e.g. "3 s, RAG_LLM_TIMEOUT");
-    * a stream that ends without a ``finish_reason`` (the connection dropped, no
-      ``[DONE]``) or breaks off with a connection error after text came is
-      LLMError "truncated"; so is ``finish_reason: "length"`` unless ``allow_length``;
-    * a reply without any text is LLMError "empty"; any other failure is
-      translated to one LLMError.
-
-    Text already yielded is not taken back: a caller that shows it must hold it
-    until the call returns (or be ready to withdraw it).
-    """
-    start = time.monotonic()
-    deadline = start + cfg.timeout if deadline is None else deadline
-    budget = max(0.0, deadline - start)
-    limit = limit or f"{_secs(budget)} s, RAG_LLM_TIMEOUT"
-    where = f"LLM endpoint {cfg.base_url}"
-    state = {"text": False, "finish": None}
-
-    def timed_out() -> LLMError:
-        what = "reply not finished" if state["text"] else "no reply"
-        return LLMError(f"{where} timed out ({what} within {limit}); {_FALLBACK}", kind="timeout")
-
-    try:
-        for chunk in _pump(lambda: runnable.stream(value), deadline, timed_out):
-            meta = getattr(chunk, "response_metadata", None) or {}
-            finish = meta.get("finish_reason") if isinstance(meta, Mapping) else None
-            if finish:
-                state["finish"] = finish
-            text = _chunk_text(getattr(chunk, "content", chunk), cfg.base_url)
-            if text:
-                if text.strip():
-                    state["text"] = True
-                yield text
-    except LLMError as exc:
-        if exc.kind == "timeout":  # the client's read timeout is the budget: the same event
-            raise timed_out() from exc
-        if exc.kind == "unreachable" and state["text"]:
-            cause = exc.__cause__
-            why = f" ({_short(cause, 100)})" if cause is not None and str(cause) else ""
-            raise LLMError(f"{where} dropped the connection in the middle of its reply{why}; {_FALLBACK}",
-                           kind="truncated") from exc
-        raise
-    except Exception as exc:  # noqa: BLE001 - anything else the stack raised
-        raise _translate(exc, cfg.base_url, cfg.model, budget) from exc
-    if not state["text"]:
-        raise _empty(cfg.base_url)
-    finish = state["finish"]
-    if finish is None:
-        raise LLMError(
-            f"{where} stopped in the middle of its reply (the stream ended without a finish_reason: "
-            f"the connection dropped?); {_FALLBACK}",
-            kind="truncated",
-        )
-    if finish == "length" and not allow_length:
-        raise LLMError(
-            f"{where} cut its reply off at the token limit (finish_reason 'length'); {_FALLBACK}", kind="truncated"
-        )
-    if finish == "content_filter":
-        raise LLMError(f"{where} withheld its reply (finish_reason 'content_filter'); {_FALLBACK}", kind="junk")
 
 
 def stream_chat(

@@ -1,5 +1,8 @@
 """rag.llm: config parsing, error translation, and the REAL local LLM server.
 
+Error translation (rag.llm_errors) and the streaming rules (rag.llm_stream) are
+tested through rag.llm, which re-exports LLMError and stream_reply.
+
 Fast tests (no mark) need no LLM server: config parsing, and failure modes
 against tiny servers made here on 127.0.0.1 (nothing listening, a socket that
 never answers, junk HTTP); tests/reliability/ has the streaming failure modes
@@ -112,6 +115,15 @@ def test_import_is_lazy():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_public_names_are_the_internal_modules_own():
+    import rag.llm
+    import rag.llm_errors
+    import rag.llm_stream
+
+    assert rag.llm.LLMError is rag.llm_errors.LLMError
+    assert rag.llm.stream_reply is rag.llm_stream.stream_reply
 
 
 def test_bad_messages_are_value_errors():
