@@ -12,12 +12,14 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def has(low: str, words) -> bool:
-    """``low`` holds one of ``words``: a Chinese word anywhere, an English word (plural
-    -s/-es allowed) on word boundaries."""
+def has(low: str, words, prefix: bool = False) -> bool:
+    """``low`` holds one of ``words``: a Chinese word anywhere, an English word on word
+    boundaries (plural -s/-es allowed), or with ``prefix`` on a word start ("achiev" is
+    achieve, achieved, achieving)."""
+    tail = "" if prefix else r"(?:s|es)?(?![a-z])"
     for w in words:
         if w.isascii() and w[:1].isalpha():
-            if re.search(rf"(?<![a-z]){re.escape(w)}(?:s|es)?(?![a-z])", low):
+            if re.search(rf"(?<![a-z]){re.escape(w)}{tail}", low):
                 return True
         elif w in low:
             return True

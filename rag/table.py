@@ -15,6 +15,7 @@ from .corpus import Corpus
 from .facts import best as best_figures
 from .lexicon import lexicon
 from .query import Query
+from .question_cues import has
 from .route import region_name
 from .types import Figure, Report
 
@@ -119,8 +120,7 @@ def _unit(c: Cell) -> str:
 
 def _said(low: str, key: str) -> bool:
     """The question uses one of ``cues.toml [versus] key``'s words (English on word starts)."""
-    return any((re.search(rf"\b{re.escape(w)}", low) if w.isascii() else w in low)
-               for w in lexicon().cues["versus"][key])
+    return has(low, lexicon().cues["versus"][key], prefix=True)
 
 
 def _versus(q: Query, corpus: Corpus, ind: str, measure: str, level: str) -> Comparison | None:
@@ -131,9 +131,7 @@ def _versus(q: Query, corpus: Corpus, ind: str, measure: str, level: str) -> Com
         return None
     low = q.text.lower()
     cues = lexicon().cues["intent"]
-    said = lambda kind: any(w in low for w in cues[kind]) or any(  # noqa: E731
-        re.search(rf"\b{re.escape(w)}\b", low) for w in cues.get(kind + "_en", ()))
-    if not (said("target") and said("result")):
+    if not all(has(low, cues[kind]) or has(low, cues.get(kind + "_en", ())) for kind in ("target", "result")):
         return None
     above, below = _said(low, "above"), _said(low, "below")
     if above == below:
