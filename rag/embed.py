@@ -76,7 +76,7 @@ class Embedder:
                 if self.backend == "torch":
                     self._model = SentenceTransformer(target, device="cpu")
                 else:
-                    from .onnx_export import load_onnx
+                    from .onnx_encoder import load_onnx
 
                     self._model = load_onnx(target, quantized=self.backend == "onnx-int8", threads=self.settings.threads)
             return self._model

@@ -1,6 +1,7 @@
-"""The ONNX Runtime backends (rag.onnx_export): the packaged model exported once into its
-folder (fp32, and int8 by dynamic quantisation), reused, run with the asked threads, and
-giving the torch model's vectors (fp32: cosine >= 0.999; int8: measured, with a floor)."""
+"""The ONNX Runtime backends (rag.onnx_export, rag.onnx_encoder): the packaged model
+exported once into its folder (fp32, and int8 by dynamic quantisation), reused, run with
+the asked threads, and giving the torch model's vectors (fp32: cosine >= 0.999; int8:
+measured, with a floor)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.embed import EmbedError, Embedder
-from rag.onnx_export import ensure_export, is_exported, load_onnx, onnx_path
+from rag.onnx_encoder import load_onnx
+from rag.onnx_export import ensure_export, is_exported, onnx_path
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 QUERIES = ["海曙区2020年GDP增长目标", "What was Jiangbei District's GDP growth rate in 2019?", "五减是指什么",
