@@ -1,5 +1,6 @@
-"""`rag bench` (eval/bench.py): its options, the report's figure lines, the fake slow LLM
-server, and one slow run with the smallest options. Nothing here asserts a speed."""
+"""`rag bench` (eval/bench.py, its sections in eval/bench_*.py): its options, the report's
+figure lines, the fake slow LLM server, and one slow run with the smallest options.
+Nothing here asserts a speed."""
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from eval import bench
-from eval.bench import build_parser, format_report, main
+from eval import bench, bench_common, bench_embed, bench_fake_llm, bench_pipeline, bench_scale
+from eval.bench import build_parser, main
+from eval.bench_report import format_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,23 +114,23 @@ def test_bad_options_exit_2(argv, message, capsys):
 
 def test_gold_questions_prefer_the_indexed_reports():
     gold = [ROOT / "eval" / "gold" / "seeds-dev.jsonl"]
-    qs = bench._gold_questions(gold, {"004_6b77bdb4c9c02796.txt"}, 3)
+    qs = bench_pipeline._gold_questions(gold, {"004_6b77bdb4c9c02796.txt"}, 3)
     own = [json.loads(x) for x in gold[0].read_text(encoding="utf-8").splitlines()]
     own_q = {x["question"] for x in own if x["doc"] == "004_6b77bdb4c9c02796.txt"}
     assert len(qs) == 3 and set(qs) <= own_q
     # too few about the indexed reports: topped up with the others
-    assert len(bench._gold_questions(gold, {"none.txt"}, 4)) == 4
+    assert len(bench_pipeline._gold_questions(gold, {"none.txt"}, 4)) == 4
 
 
 def test_fake_llm_server_streams_an_openai_reply():
     from rag.llm import LLMConfig, stream_chat
 
-    with bench.fake_llm_server(0.3) as srv:
+    with bench_fake_llm.fake_llm_server(0.3) as srv:
         cfg = LLMConfig(base_url=srv.base_url, model="fake-slow", timeout=10)
         t0 = time.perf_counter()
         pieces = list(stream_chat(cfg, [("user", "你好")]))
         took = time.perf_counter() - t0
-        assert "".join(pieces) == bench._FakeLLM.REPLY and len(pieces) > 1
+        assert "".join(pieces) == bench_fake_llm._FakeLLM.REPLY and len(pieces) > 1
         assert took >= 0.25
         assert srv.requests == 1 and srv.cut_off == 0
 
@@ -140,7 +142,7 @@ def test_bench_table_on_a_hand_made_corpus():
                       review_years=(2024,), plan_years=(2025,), key=f"k{i}") for i in range(3)]
     figs = [Figure("r", "gdp", "growth", "target", 2025, 5.0, "5%", unit="%")]
     corpus = SimpleNamespace(reports=reports, figures=lambda key: list(figs))
-    t = bench.bench_table(SimpleNamespace(corpus=corpus), repeats=2)
+    t = bench_pipeline.bench_table(SimpleNamespace(corpus=corpus), repeats=2)
     assert t["reports"] == 3 and t["target_ms"] == 200.0
     assert set(t["per_indicator_ms"]) == {f"{i}/{k}" for i in ("gdp", "cpi", "unemployment", "fiscal_revenue", "income")
                                           for k in ("target", "result")}
@@ -169,8 +171,8 @@ def test_bench_embed_compares_backends_and_survives_one_that_cannot_load(monkeyp
             raise ImportError("onnxruntime is not installed")
         return FakeEmbedder(backend, flip=backend == "onnx-int8")
 
-    monkeypatch.setattr(bench, "_embedder_for", other)
-    e = bench.bench_embed(fake_services(), ["torch", "onnx", "onnx-int8"], 8)
+    monkeypatch.setattr(bench_embed, "_embedder_for", other)
+    e = bench_embed.bench_embed(fake_services(), ["torch", "onnx", "onnx-int8"], 8)
     rows = {r["backend"]: r for r in e["backends"]}
     assert rows["torch"]["status"] == "ok" and rows["torch"]["sentences"] == e["sentences"] > 0
     assert rows["onnx"]["status"] == "unavailable: ImportError: onnxruntime is not installed"
@@ -182,7 +184,7 @@ def test_bench_embed_compares_backends_and_survives_one_that_cannot_load(monkeyp
 
 
 def test_rss_is_read():
-    m = bench.rss_mb()
+    m = bench_common.rss_mb()
     assert m["rss_mb"] and m["peak_mb"] >= m["rss_mb"] > 0
 
 
@@ -191,7 +193,7 @@ def test_rss_is_read():
 
 @pytest.mark.slow
 def test_bench_scale_on_a_small_synthetic_store():
-    sc = bench.bench_scale([300], 5, log=lambda m: None)
+    sc = bench_scale.bench_scale([300], 5, log=lambda m: None)
     (row,) = sc["sizes"]
     assert row["chunks"] == row["stored"] == 300 and row["reports"] == 2
     assert row["query"]["n"] == row["query_one_report"]["n"] == 5
