@@ -5,7 +5,7 @@
   into a sentence-transformers folder under the data directory (no hub, ever).
   ``RAG_EMBED_MODEL`` may name any other sentence-transformers model or folder.
 * ``onnx`` / ``onnx-int8``: the same model through ONNX Runtime, exported once into the
-  local folder by ``onnx_export.py`` (fp32: the torch model's vectors; int8: dynamically
+  local folder by ``onnx_export.py`` and run by ``onnx_encoder.py`` (fp32: the torch model's vectors; int8: dynamically
   quantised: 1.4–2.8× faster than torch on 2 cores, cosine ≥ 0.99 to its vectors). Both
   share torch's index.
 * a server: ``RAG_EMBED_BASE_URL`` points at an OpenAI-compatible ``/v1/embeddings``
