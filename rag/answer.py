@@ -21,7 +21,7 @@ from .compose import (Draft, figure_from_facts, figure_from_sentences, headline,
 from .compose_lists import counted_pieces, group_pieces
 from .compose_sections import section_pieces
 from .corpus import Corpus
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .query import Query, analyze
 from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
@@ -229,7 +229,7 @@ class Answerer:
         if draft.verdict:
             answer = draft.verdict + "。" + answer
         derived = []
-        if _DIFF.search(q.text) and len(draft.pieces) == 2:
+        if pattern("difference").search(q.text) and len(draft.pieces) == 2:
             # "相差多少": the difference of the two figures cited, said to be computed
             fa = next((x for x in figures(draft.pieces[0].text) if x.kind != "year"), None)
             fb = next((x for x in figures(draft.pieces[1].text) if x.kind != "year"), None)
@@ -298,7 +298,6 @@ class Answerer:
         return Answer(q.text, text, True, (), tuple(retrieved), "extractive", extra={"query": q.explain()})
 
 
-_DIFF = re.compile(r"相差|差多少|差距|多多少|少多少|高多少|低多少|高出多少|低出多少|差值|how much (?:more|less|higher|lower)|difference")
 _SCALE_WORDS = {1e12: "万亿", 1e8: "亿", 1e4: "万", 1e3: "千"}
 
 

@@ -14,19 +14,20 @@ from __future__ import annotations
 import functools
 import re
 
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .text.numbers import Quantity, quantities
 from .text.sentences import split_sentences
 from .types import Document, Figure, Section
 
-_SCOPE = re.compile(r"(市级|区级|县级|省级|本级)(?:口径)?")  # a part of the region, not all of it
 _RESPECTIVELY = re.compile(r"分别")
 _YEAR_OF = r"(?:\s*(?:19|20)\d{2}\s*年(?:底|末)?的?)?"  # "由2019年的52亿元提高到2023年的77亿元"
 _FROM = re.compile(rf"(?:从|由){_YEAR_OF}\s*$")
-_TO = re.compile(rf"^\s*(?:[^，,；;。]{{0,6}}?)(?:增加|提高|提升|增长|扩大|上升|下降|降低|减少|缩小|缩减)?(?:到|至){_YEAR_OF}\s*$")
-_QUAL = re.compile(r"(?:增长|增速|增幅)?(?:与|和|同)(?:经济增长|经济发展|地区生产总值增长)(?:保持)?(?:基本)?同步|"
-                   r"高于(?:全国平均水平|经济增长速度|经济增速|城镇居民收入增速)|(?:保持|实现)(?:稳定|合理|正)增长|完成国家下达(?:的)?(?:目标)?(?:任务)?|"
-                   r"(?:与上年|同比|比上年)?基本持平|(?:与上年|同比)持平")
+
+
+@functools.lru_cache(maxsize=1)
+def _to() -> re.Pattern:
+    """The words between a from-figure and a to-figure ("由52亿元提高到2023年的77亿元")."""
+    return re.compile(lexicon().phrasing["patterns"]["change_to"] + _YEAR_OF + r"\s*$")
 
 
 @functools.lru_cache(maxsize=1)
@@ -233,7 +234,7 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
         seg_qs = [q for q in qs if group[-1].end <= q.start < stop]
         # "从524亿元增加到777亿元": the first figure is where it started, not the result
         seg_qs = [q for q in seg_qs if not _FROM.search(sent[max(group[-1].end, q.start - 12): q.start])
-                  or not any(_TO.match(sent[q.end: q2.start]) for q2 in seg_qs if q2.start > q.end)]
+                  or not any(_to().match(sent[q.end: q2.start]) for q2 in seg_qs if q2.start > q.end)]
         targets: list[str] = []
         terms: list[str] = []  # each target's own words
         for g in group:
@@ -242,7 +243,7 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             targets += covered
             terms += [g.term] * len(covered)
         resp = bool(_RESPECTIVELY.search(sent[group[-1].end:stop])) or len(targets) > 1
-        scope_m = _SCOPE.search(sent[max(0, m.start - 6): m.start])
+        scope_m = pattern("part_scope", "text").search(sent[max(0, m.start - 6): m.start])
         scope = scope_m.group(1) if scope_m else ""
         if resp and len(targets) > 1:
             pct = [q for q in seg_qs if q.kind in ("percent", "points")]
@@ -300,7 +301,7 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
                 last_end = q.end
         if not seg_qs:
             # "城乡居民收入增长与经济增长同步": a target in words, for every member
-            qm = _QUAL.search(sent[group[-1].end:stop])
+            qm = pattern("qualitative", "text").search(sent[group[-1].end:stop])
             if qm and qm.start() < 12:
                 for t, term in zip(targets, terms):
                     out.append(Figure(rid, t, "qualitative", kind, year(m.start) if callable(year) else year, None,

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .gazetteer import Gazetteer, Region, gazetteer
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .types import Report
 
 HEAD_CHARS = 1500  # the opening that names region, year, meeting and speaker
@@ -105,7 +105,7 @@ def _body_region(g: Gazetteer, text: str, file_name: str) -> Counter:
 
 def _clean_title(t: str) -> str:
     """A title without a web page's site suffix ("…_XX区人民政府门户网站") or letter spacing."""
-    t = re.split(r"\s*(?:_|\||-{1,2}|—)\s*(?=[^_|]*(?:网站|门户|政府网|人民网|新华网|日报|首页))", t)[0]
+    t = pattern("site_suffix", "text").split(t)[0]
     if re.fullmatch(r"(?:[\u4e00-\u9fff][ \u3000]+)+[\u4e00-\u9fff]", t.strip()):
         t = re.sub(r"[ \u3000]+", "", t)
     return t.strip()
@@ -161,7 +161,7 @@ def find_speaker(text: str) -> str:
     head = unicodedata.normalize("NFKC", text[:600])
     titles = "|".join(sorted(_meta()["titles"], key=len, reverse=True))
     name = r"([\u4e00-\u9fff][\u4e00-\u9fff·]{1,7}?)"
-    after = r"(?=同志|作|在|代表|\s*\n|\s*$)"
+    after = lexicon().phrasing["patterns"]["after_speaker"]
     m = re.search(rf"({titles})\s*{name}{after}", head)
     if m:
         return f"{m.group(1)} {m.group(2)}"
@@ -173,7 +173,7 @@ def find_speaker(text: str) -> str:
 
 def find_source(text: str) -> str:
     """The outlet a copy names in its opening: "来源：解放日报" → 解放日报."""
-    m = re.search(r"(?:来源|信息来源|稿件来源)\s*[:：]\s*([^\s\n]{2,30})", text[:400])
+    m = pattern("source_line", "text").search(text[:400])
     return m.group(1).strip() if m else ""
 
 

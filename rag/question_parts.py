@@ -135,7 +135,8 @@ def unit_kind(q: str) -> str:
     """The kind of unit a question asks its figure in ("多少亿元" → money)."""
     lex = lexicon()
     units = sorted(lex.units, key=len, reverse=True)
-    m = re.search(r"多少\s*(?:万亿|亿|万|千)?\s*(" + "|".join(re.escape(u) for u in units if not u.isascii()) + ")", q)
+    scales = "|".join(re.escape(s) for s in sorted(lex.scales, key=len, reverse=True))
+    m = re.search(rf"多少\s*(?:{scales})?\s*(" + "|".join(re.escape(u) for u in units if not u.isascii()) + ")", q)
     return lex.units.get(m.group(1), "") if m else ""
 
 

@@ -10,8 +10,13 @@ import functools
 import re
 
 from .gazetteer import NATIONAL_KEY, gazetteer
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .text.tokenize import stop_words
+
+
+def _raw(name: str) -> str:
+    """A ``cues.toml [patterns]`` entry as text, to be joined into a larger pattern."""
+    return lexicon().cues["patterns"][name]
 
 
 def region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple[str, ...]]):
@@ -43,12 +48,12 @@ def region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple
                 out.append((h.start, h.end, h.alias, h.keys))
     # one-character 简称 ("沪2025年…") only right before a year or a figure word
     abbr = lexicon().regions["abbreviations"]
-    for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{''.join(abbr)}])(?=\s*(?:(?:19|20)\d\d|今年|去年|GDP|经济|的))", q):
+    for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{''.join(abbr)}]){_raw('short_name_next')}", q):
         if not any(s <= m.start() < e for s, e, _, _ in out):
             key = abbr[m.group(1)]
             out.append((m.start(), m.end(), m.group(1), (key,)))
     nat = lexicon().regions["national"]
-    for m in re.finditer(rf"({'|'.join(map(re.escape, nat.get('subject_aliases', [])))})(?=\s*(?:(?:19|20)\d\d|今年|去年|明年|的|经济|GDP))", q):
+    for m in re.finditer(rf"({'|'.join(map(re.escape, nat.get('subject_aliases', [])))}){_raw('national_next')}", q):
         if not any(s <= m.start() < e for s, e, _, _ in out):
             out.append((m.start(), m.end(), m.group(1), (NATIONAL_KEY,)))
     out.sort()
@@ -78,17 +83,16 @@ def region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple
         # "在宁波全市排第一", "居全省前列": a region named as the yardstick, not the subject
         spans = {q[s:e]: (s, e) for s, e, _, _ in out}
         context = [k for k, n in zip(keys, names) if n in spans and (
-            re.search(r"(?:居|位居|列)\s*$", q[:spans[n][0]]) or
-            re.match(r"\s*(?:全[市省区县国]|范围|排名|排第|第[一二三四五六七八九十\d]|前列|之首|同类)", q[spans[n][1]:]))]
+            pattern("yardstick_before").search(q[:spans[n][0]]) or pattern("yardstick_after").match(q[spans[n][1]:]))]
         # an ancestor of another named region, not joined to it by 和/与/and: the yardstick
-        joined = re.compile(r"^\s*(?:和|与|及|以及|、|跟|同|对比|相比|vs\.?|and|or|versus)\s*$", re.I)
+        joined = pattern("place_joiner")
         for k, n in zip(keys, names):
             others = [(k2, n2) for k2, n2 in zip(keys, names) if k2 != k]
             if any(g.get(k2) and k in g.get(k2).ancestors() for k2, _ in others) and n in spans:
                 s0, e0 = spans[n]
                 near = [spans[n2] for _, n2 in others if n2 in spans]
-                compared = re.search(r"相比|比较|对比|分别|compare|versus|\bvs\b", low)
-                between_has_joiner = any(re.search(r"和|与|及|\band\b|\bor\b", q[min(e0, e1): max(s0, s1)]) for s1, e1 in near)
+                compared = pattern("compared").search(low)
+                between_has_joiner = any(pattern("between_joiner").search(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near)
                 if not any(joined.match(q[min(e0, e1): max(s0, s1)]) for s1, e1 in near) and not (compared and between_has_joiner):
                     context.append(k)
         context = list(dict.fromkeys(context))  # found by both rules, still one region
@@ -116,14 +120,14 @@ def _unknown_place(q: str, low: str, english: bool, found) -> tuple[str, ...]:
         return ()
     if found and found[0][0] <= 1:
         return ()
-    m = re.match(r"^\s*([\u4e00-\u9fff]{2,8}?)(?:的)?(?=(?:19|20)\d{2}年|今年|去年|明年|上年)", q)
+    m = pattern("place_lead").match(q)
     if not m:
         return ()
     word = m.group(1)
-    if re.match(r"^(哪|什么|各|所有|全部|那|这|该|其|请|关于|报告|今年|去年|明年)", word):
+    if pattern("not_place").match(word):
         return ()
     known = set(stop_words()) | set(lex.cue("relative_years", "this")) | set(lex.cue("relative_years", "last"))
-    if word in known or lex.asked(word) or any(word.startswith(w) for w in ("请问", "关于", "报告", "全国", "我国")):
+    if word in known or lex.asked(word):
         return ()
     return (word,)
 

@@ -25,6 +25,11 @@ from .text.sentences import split_sentences
 from .types import Chunk, Span
 
 
+def _defined_as() -> str:
+    """What follows a term where the report defines it ("“五减”是指…")."""
+    return lexicon().phrasing["patterns"]["defined_as"]
+
+
 @dataclass(frozen=True)
 class Sentence:
     chunk: Chunk
@@ -242,7 +247,7 @@ class Retriever:
                     score += w.bonus_list_count
                 if q.list_count and any(_list_before(flat, t, q.list_count) for t in q.topic):
                     score += 2 * w.bonus_list_count  # "…和幸福家园“五大建设”": the N items right before the name
-            if q.intent == "define" and any(re.search(re.escape(t) + r"[”\"」』]?\s*(?:是指|指的是|即|：|:)", flat) for t in q.topic):
+            if q.intent == "define" and any(re.search(re.escape(t) + _defined_as(), flat) for t in q.topic):
                 score += 2 * w.bonus_list_count  # "“五减”是指…": the definition itself
             if len(content) >= 4:
                 m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))

@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .types import Document, Section
 
 _MD = re.compile(r"^#{1,6}\s*")
@@ -180,7 +180,7 @@ def _heads(doc: Document) -> list[_Head]:
             and (lead := re.match(r"[^。！？；]{4,30}?。", plain_nb))
             and not re.search(r"\d", lead.group(0))
             and lead.group(0).count("，") <= 1
-            and not re.match(r"^(各位代表|今年|去年|过去|一年来|我们|同时|此外|其中)", plain_nb)
+            and not pattern("not_run_in", "text").match(plain_nb)
         ):  # a paragraph led by a short head sentence: "加强和改进民族工作。…"
             head = _Head(RUNIN_RANK, clean_label(lead.group(0)), ls, cs)
         elif last_numbered and re.fullmatch(r"-{3,}|\*{3,}|_{3,}", plain_nb) and nxt:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .facts import sentence_figures
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .query import Part, Query
 from .route import Route
 from .text.numbers import figures, has_figure
@@ -61,7 +61,7 @@ def in_time(route: Route, section_kind: str, sentence: str, report: Report | Non
     if route.time == "target" and years:
         # a sentence of the plan part about an earlier year ("去年…增长15.4%") states no target
         past = [int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", flat)]
-        if any(y < min(years) for y in past) or re.search(r"去年|上年|过去一年|一年来", flat):
+        if any(y < min(years) for y in past) or pattern("past_year", "text").search(flat):
             return False
     if route.time == "result" and section_kind == "plan" and not any(str(y) in flat for y in years):
         return False
@@ -128,8 +128,7 @@ def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     if "分别" in sentence[start:end] and m:
         end += len(m.group(0))
     # the change that follows the figure, when it names no other indicator
-    follow = re.match(r"[，,、]\s*((?:同比|比上年|较上年)?(?:增长|下降|提高|降低|增加|减少|上升|回落)[^，,；;。]{0,20}?"
-                      r"(?:%|％|个百分点|倍))", sentence[end:])
+    follow = pattern("change_after", "text").match(sentence[end:])
     if follow and not lexicon().mentions(follow.group(1)):
         end += follow.end()
     return sentence[start:end].strip("，,；;：: ")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .corpus import Corpus
 from .facts import best as best_figures
-from .lexicon import lexicon
+from .lexicon import lexicon, pattern
 from .query import Query
 from .question_cues import has
 from .route import region_name
@@ -99,7 +99,7 @@ def _bound_text(text: str) -> str:
     shown = text[q.start:q.end]
     if q.qualifier_text and shown.startswith(q.qualifier_text):
         shown = shown[len(q.qualifier_text):]
-    return re.sub(r"(以上|以下|以内|左右|及以上|及以下)$", "", shown).strip()
+    return pattern("qualifier_suffix", "text").sub("", shown).strip()
 
 
 def _cmp(v: float, op: str, x: float) -> bool:
@@ -193,17 +193,15 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
         verdict = (f"{'、'.join(c.report.region for c in hits)}的{name}{what}{sign}{shown}" if hits
                    else f"没有地区的{name}{what}{sign}{shown}")
         return Comparison("threshold", hits, [c for c in rows if c not in hits], verdict)
-    if q.regions and len(stated) < len({c.report.region_key for c in rows} | set(q.regions)) and re.search(
-            r"最|更|哪个|谁|higher|lower|faster|slower|highest|lowest", low):
+    if q.regions and len(stated) < len({c.report.region_key for c in rows} | set(q.regions)) and pattern("compare_pick").search(low):
         # the asked regions with no figure (no report, or a report not stating it)
         have = {c.report.region_key for c in stated}
         missing = [region_name(g, corpus.reports) for g in q.regions if g not in have] or \
             [c.report.region for c in rows if value_of(c) is None]
         return Comparison("missing", [], [c for c in rows if value_of(c) is None],
                           f"无法比较：{'、'.join(missing)}的报告没有给出{name}{what}")
-    for kind_, pattern, pick in (("max", r"最高|最快|最大|highest|fastest|largest|更高|哪个高|谁高|higher|更快", max),
-                                 ("min", r"最低|最慢|最小|lowest|slowest|smallest|更低|哪个低|lower|更慢", min)):
-        if re.search(pattern, low) and stated:
+    for kind_, pick in (("max", max), ("min", min)):
+        if pattern(f"compare_{kind_}").search(low) and stated:
             best = pick(value_of(c) for c in stated)
             hits = [c for c in stated if value_of(c) == best]
             word = "最高" if kind_ == "max" else "最低"

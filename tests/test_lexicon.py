@@ -173,7 +173,8 @@ def test_version_is_a_fingerprint_of_the_files():
     assert re.fullmatch(r"[0-9a-f]{10}", version())
 
 
-@pytest.mark.parametrize("table,section", [("patterns", ("cues", "patterns")), ("items", ("headings", "items"))])
+@pytest.mark.parametrize("table,section", [("patterns", ("cues", "patterns")), ("items", ("headings", "items")),
+                                           ("text", ("phrasing", "patterns"))])
 def test_every_data_pattern_compiles_and_is_reached_by_name(table, section):
     entries = getattr(lexicon(), section[0])[section[1]]
     assert entries
@@ -191,3 +192,13 @@ def test_item_patterns_read_other_numbering_styles():
         assert not start.match(line), line
     assert lexmod.pattern("announce", "items").search("要重点把握以下几个方面：")
     assert not lexmod.pattern("announce", "items").search("全年地区生产总值增长5%。")
+
+
+def test_text_patterns_read_report_phrasing_of_any_region():
+    pat = lambda name: lexmod.pattern(name, "text")  # noqa: E731
+    assert pat("part_scope").search("州级一般公共预算收入") is None
+    assert pat("part_scope").search("县级一般公共预算收入").group(1) == "县级"
+    assert pat("qualitative").search("城乡居民收入增长与经济增长基本同步")
+    assert pat("source_line").search("来源：甘肃日报\n").group(1) == "甘肃日报"
+    assert pat("site_suffix").split("2024年政府工作报告_某某县人民政府门户网站")[0] == "2024年政府工作报告"
+    assert pat("change_after").match("，增长6.5%").group(1) == "增长6.5%"

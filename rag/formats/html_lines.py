@@ -17,13 +17,12 @@ from typing import Any
 
 __all__ = ["Line", "extract_lines", "merge_bold", "visible"]
 
-_FURNITURE = re.compile(
-    r"^\s*[【\[]?\s*(?:上一篇|下一篇|上一条|下一条|分享到|分享|打印本页|打印|关闭窗口|关闭|返回顶部|"
-    r"扫一扫|字号|字体|【?\s*大\s*中\s*小)\s*[】\]]?\s*(?:[:：].*)?$"
-)
-# page UI inside a short line: font size switches, print/close buttons, view counters
-_UI_MARKERS = re.compile(r"【\s*字[体号]|字[体号][:：]\s*\[?\s*大|\b大\s+中\s+小\b|浏览次数|点击数|阅读次数|访问量[:：]")
-_FURNITURE_BITS = re.compile(r"[【\[]\s*(?:打印|关闭|关闭窗口|打印本页|收藏|纠错|大|中|小|字体[:：]?.*?)\s*[】\]]")
+
+def _pattern(name: str) -> re.Pattern:
+    """Page furniture (navigation lines, UI markers, button bits): ``lexicon/phrasing.toml``."""
+    from ..lexicon import pattern
+
+    return pattern(name, "text")
 
 
 class Line:
@@ -196,9 +195,9 @@ def _clean(lines: list[Line]) -> list[Line]:
             lost.add(last_head)
         if (
             links
-            or (vis <= 80 and bool(_FURNITURE.match(ln.text)))
-            or (vis <= 40 and not _FURNITURE_BITS.sub("", ln.text).strip())
-            or (vis <= 100 and ln.kind != "head" and bool(_UI_MARKERS.search(ln.text)))
+            or (vis <= 80 and bool(_pattern("html_nav_line").match(ln.text)))
+            or (vis <= 40 and not _pattern("html_ui_bits").sub("", ln.text).strip())
+            or (vis <= 100 and ln.kind != "head" and bool(_pattern("html_ui_markers").search(ln.text)))
         ):
             continue
         if ln.kind == "head":

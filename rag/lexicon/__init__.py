@@ -68,6 +68,7 @@ class Lexicon:
     regions: dict
     meta: dict
     glossary: dict[str, tuple[str, ...]]
+    phrasing: dict = field(default_factory=dict)
     other_subjects: tuple[str, ...] = ()
     _text_re: re.Pattern = field(repr=False, compare=False, default=None)
     _ask_re: re.Pattern = field(repr=False, compare=False, default=None)
@@ -196,6 +197,7 @@ def _build() -> Lexicon:
         boilerplate=_load("boilerplate.toml"),
         regions=_load("regions.toml"),
         meta=_load("meta.toml"),
+        phrasing=_load("phrasing.toml"),
         other_subjects=tuple(sorted(raw.get("other_subjects", ()), key=len, reverse=True)),
         glossary={k.lower(): tuple(v.split("|")) for k, v in _load("glossary.toml")["terms"].items()},
         _text_re=text_re,
@@ -241,13 +243,14 @@ def lexicon() -> Lexicon:
     return _build()
 
 
-_PATTERN_TABLES = {"patterns": ("cues", "patterns"), "items": ("headings", "items")}
+_PATTERN_TABLES = {"patterns": ("cues", "patterns"), "items": ("headings", "items"), "text": ("phrasing", "patterns")}
 
 
 @functools.lru_cache(maxsize=None)
 def pattern(name: str, table: str = "patterns") -> re.Pattern:
     """A regular expression kept as data, compiled once: ``cues.toml [patterns]`` (question
-    grammar) or, with ``table="items"``, ``headings.toml [items]`` (list items in report text)."""
+    grammar); with ``table="items"``, ``headings.toml [items]`` (list items in report text);
+    with ``table="text"``, ``phrasing.toml [patterns]`` (other report-text grammar)."""
     file, section = _PATTERN_TABLES[table]
     return re.compile(getattr(lexicon(), file)[section][name])
 
