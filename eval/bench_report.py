@@ -106,7 +106,11 @@ def format_report(fig: dict[str, Any]) -> str:
                      f"{_ms(ld['probe']['p95_ms'])} ({ld['probe']['n']} asks during the load)")
     if "scale" in fig:
         sc = fig["scale"]
-        out += ["", f"(g) scale: synthetic store, random unit vectors ({sc['dim']} dims), {sc['queries']} queries, k={sc['k']}"]
+        out += ["", f"(g) scale: synthetic corpora, {sc['queries']} queries, k={sc['k']}; "
+                    f"{sc.get('vectors', 'random unit vectors')} ({sc['dim']} dims)"]
+        if sc.get("real_chunks"):
+            out.append(f"  from {sc['real_chunks']} real chunks; BM25 tokenising {_n(sc.get('tokenize_per_s'), '', 0)} chunks/s "
+                       "(one CPU), not counted below")
         head = f"  {'chunks':>8}  {'add':>8}  {'add/s':>8}  {'query p50 / p95':>19}  {'one report p50 / p95':>21}  {'RSS (Δ)':>17}"
         out.append(head)
         for r in sc["sizes"]:
@@ -114,6 +118,14 @@ def format_report(fig: dict[str, Any]) -> str:
             out.append(f"  {r['chunks']:>8}  {_n(r['add_s'], ' s', 1):>8}  {_n(r['add_per_s'], '', 0):>8}  "
                        f"{_ms(q['p50_ms']) + ' / ' + _ms(q['p95_ms']):>19}  {_ms(f['p50_ms']) + ' / ' + _ms(f['p95_ms']):>21}  "
                        f"{_n(r['rss_mb'], ' MB', 0) + ' (' + _n(r['rss_delta_mb'], '', 0) + ')':>17}")
+        if any("bm25_build_s" in r for r in sc["sizes"]):
+            out.append(f"  {'chunks':>8}  {'BM25 build':>10}  {'BM25 load':>9}  {'BM25 query p50 / p95':>21}  "
+                       f"{'reopen store':>12}  {'disk':>8}")
+            for r in sc["sizes"]:
+                b = r.get("bm25_query") or {}
+                out.append(f"  {r['chunks']:>8}  {_n(r.get('bm25_build_s'), ' s', 2):>10}  {_n(r.get('bm25_load_s'), ' s', 3):>9}  "
+                           f"{_ms(b.get('p50_ms')) + ' / ' + _ms(b.get('p95_ms')):>21}  {_n(r.get('reopen_s'), ' s', 2):>12}  "
+                           f"{_n(r.get('disk_mb'), ' MB', 0):>8}")
     mem = st.get("memory", {})
     out += ["", f"elapsed {_n(st.get('elapsed_s'), ' s', 1)} · RSS {_n(mem.get('rss_mb'), ' MB', 0)} "
                 f"(peak {_n(mem.get('peak_mb'), ' MB', 0)})"]

@@ -55,8 +55,11 @@ class SparseIndex:
 
     def write_tokens(self, key: str, chunks: list[tuple[str, str]]) -> None:
         """chunks: (chunk id, text to tokenise)."""
+        self.write_token_lists(key, {cid: tokenize(text) for cid, text in chunks})
+
+    def write_token_lists(self, key: str, data: dict[str, list[str]]) -> None:
+        """Tokens already made (chunk id → tokens of ``tokenize``), e.g. by a bench reusing them."""
         self._check_key()
-        data = {cid: tokenize(text) for cid, text in chunks}
         tmp = self.tok_dir / f"{key}.json.tmp"
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.tok_dir / f"{key}.json")
