@@ -69,11 +69,7 @@ def _linking_words() -> re.Pattern:
     lex = lexicon()
     words = set(lex.verbs["growth"]) | set(lex.verbs["fall"]) | set(lex.verbs["level"]) | set(lex.verbs.get("adverbs", ()))
     words |= set(lex.qualifiers_before) | set(lex.qualifiers_after)
-    words |= {"全年", "全市", "全省", "全区", "全县", "市级", "区级", "县级", "省级", "本级", "口径", "预计", "初步核算",
-              "同比", "比上年", "较上年", "分别", "和", "与", "及", "的", "在", "有", "到", "至", "了", "从", "由", "总额", "总量",
-              "规模", "水平", "以上", "左右", "平均值", "平均", "累计", "年", "全口径", "可比价", "按可比价格计算", "按可比价计算",
-              "控制", "保持", "稳定", "实际", "目标", "预期", "力争", "年末", "末", "当年", "就", "也", "均", "再", "创", "历史", "新高",
-              "与上一年", "与上年", "基本持平", "持平", "基本", "年均", "年前", "前", "近", "倍"}
+    words |= set(lex.phrasing["words"]["between_figure"])
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?:{alt}|[\d.,，、：:；“”\"（）()%％\s万亿千百十一二三四五六七八九两]|[0-9０-９]+)+")
 
@@ -131,7 +127,7 @@ def _sentence_kind(sentence: str, section: Section, report) -> str:
         return "target"
     if section.kind == "review":
         return "result"
-    if any(w in sentence for w in ("预期目标", "主要目标", "目标是")):
+    if any(w in sentence for w in lexicon().phrasing["words"]["target_statement"]):
         return "target"
     return "result" if report.kind == "article" else ""
 
@@ -193,7 +189,7 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
     for sec in secs:
         if sec.kind not in ("review", "plan") and doc.report.kind != "article":
             continue
-        if any(w in sec.path[0] for w in ("名词解释", "附件")):
+        if any(w in sec.path[0] for w in lexicon().phrasing["words"]["appendix"]):
             continue
         for ks, ke in doc.keep:
             s0, e0 = max(sec.body_start if sec.level else sec.start, ks), min(sec.end, ke)

@@ -95,15 +95,14 @@ def _strip(name: str, rules: dict) -> str:
 
 
 def _county_kind(name: str) -> str:
-    for sfx, kind in (("自治县", "自治县"), ("自治旗", "自治旗"), ("林区", "林区"), ("特区", "特区"), ("旗", "旗"),
-                      ("县", "县"), ("市", "县级市"), ("区", "市辖区")):
+    for sfx, kind in lexicon().regions["county_kinds"]:
         if name.endswith(sfx):
             return kind
     return "县级"
 
 
 def _prefecture_kind(name: str) -> str:
-    for sfx, kind in (("自治州", "自治州"), ("地区", "地区"), ("盟", "盟"), ("市", "地级市")):
+    for sfx, kind in lexicon().regions["prefecture_kinds"]:
         if name.endswith(sfx):
             return kind
     return "地级"

@@ -187,7 +187,7 @@ def _kind(text: str) -> str:
     meta = _meta()
     is_report = any(w in head for w in meta["report_words"])
     is_article = sum(head.count(w) for w in meta["article_words"]) >= 1 and "政府工作报告" not in head[:200]
-    return "article" if is_article and not re.search(r"各位代表|向大会报告", head) else ("report" if is_report else "article")
+    return "article" if is_article and not any(w in head for w in meta["address_words"]) else ("report" if is_report else "article")
 
 
 def _years(text: str, year: int, kind: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -205,12 +205,6 @@ def _years(text: str, year: int, kind: str) -> tuple[tuple[int, ...], tuple[int,
     return tuple(sorted(review)), tuple(sorted(plan))
 
 
-_LEVEL_WORDS = {"全国": "national", "国家": "national", "省": "province", "自治区": "province", "直辖市": "province",
-                "特别行政区": "province", "地级市": "prefecture", "市": "prefecture", "自治州": "prefecture", "地区": "prefecture",
-                "盟": "prefecture", "区": "county", "县": "county", "县级市": "county", "旗": "county", "自治县": "county",
-                "自治旗": "county", "市辖区": "county"}
-
-
 def _level(given: str, region: Region | None) -> str:
     """national | province | prefecture | county: the gazetteer's level for a known region, else
     the catalog's word for it ("区", "县级市" → county)."""
@@ -219,7 +213,7 @@ def _level(given: str, region: Region | None) -> str:
     given = (given or "").strip()
     if given in ("national", "province", "prefecture", "county"):
         return given
-    return _LEVEL_WORDS.get(given, "")
+    return lexicon().regions["level_words"].get(given, "")
 
 
 def slug(text: str) -> str:

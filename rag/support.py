@@ -79,7 +79,7 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
     """The whole check for one sentence and one part (``part`` None: the question as a whole)."""
     if q.period and not is_period(sentence + section):
         return False  # a period question needs a period figure, not one year's
-    strict = [w for w in ("年均", "累计", "平均") if w in q.text]
+    strict = [w for w in lexicon().cues["period"]["strict"] if w in q.text]
     if strict and not any(w in sentence for w in strict):
         return False  # "年均增长多少" needs the sentence's own 年均
     if not q.period and not in_time(route, section_kind, sentence, report, q.years or ((route.year,) if route.year else ())):

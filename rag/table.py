@@ -20,8 +20,6 @@ from .route import region_name
 from .types import Figure, Report
 
 CORE = ("gdp", "cpi", "unemployment", "fiscal_revenue", "income")
-LEVEL_WORDS = {"省": "province", "自治区": "province", "直辖市": "province", "地区": "", "城市": "prefecture",
-               "市": "prefecture", "区": "county", "县": "county"}
 
 
 @dataclass(frozen=True)
@@ -168,7 +166,7 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
         reviews = sum(year in r.review_years for r in corpus.reports)
         kind = "result" if reviews > plans else "target"
     kind = kind or "target"
-    level = next((v for k, v in LEVEL_WORDS.items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
+    level = next((v for k, v in lexicon().regions["level_words_asked"].items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
     if re.search(r"provinces?", low):
         level = "province"
     if q.regions and len(q.years) == len(q.regions) > 1:
