@@ -62,36 +62,46 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                 best, best_score = i, score
         if best is None or best_score < min_match:
             continue
-        sec = secs[best]
-        end = subtree_end(secs, best)
-        heads = [(c.start, c.path[-1], c) for c in children(secs, best)]
-        known = {h[0] for h in heads}
-        for a, b in inline_heads(text, sec.body_start, end):
-            # a child's own run-in head (after any indentation) is not a second head
-            if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
-                       for _, _, c in heads) and a not in known:
-                heads.append((a, text[a:b].rstrip("。！"), None))
-        heads.sort(key=lambda h: h[0])
-        pieces = []
-        head_line = one_line(text[sec.start: sec.body_start]) if sec.body_start > sec.start else ""
-        if heads and head_line:
-            # the part's own head first, cited to the whole part it heads
-            pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
-        for pos, head, c in heads[: weights.max_summary_lines]:
-            if c is not None:
-                a, b = _lead(text, c)
-                line = one_line(text[a:b])
-                path = " > ".join(c.path)
-            else:
-                nxt = split_sentences(text, pos, min(end, pos + 400))
-                a, b = pos, (nxt[1][1] if len(nxt) > 1 else nxt[0][1])
-                line = one_line(text[a:b])
-                path = " > ".join(sec.path)
-            pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b, path))
-        if not pieces and q.intent == "list":
+        if q.intent == "list" and not children(secs, best) and not inline_heads(text, secs[best].body_start,
+                                                                               subtree_end(secs, best)):
             return []  # a list is the section's items; its opening sentences are not
-        if not pieces:
-            for a, b in split_sentences(text, sec.body_start, end)[: weights.max_summary_lines // 2 or 1]:
-                pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
-        return pieces
+        return summarize_section(route, corpus, key, best, weights.max_summary_lines)
     return []
+
+
+def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_lines: int) -> list[Piece]:
+    """Section ``idx`` of report ``key`` as cited lines: its own head, then each sub-head
+    (also those run into its paragraphs) with its lead sentence; a section without
+    sub-heads by its opening sentences."""
+    secs = corpus.sections(key)
+    text = corpus.text(key)
+    sec = secs[idx]
+    end = subtree_end(secs, idx)
+    heads = [(c.start, c.path[-1], c) for c in children(secs, idx)]
+    known = {h[0] for h in heads}
+    for a, b in inline_heads(text, sec.body_start, end):
+        # a child's own run-in head (after any indentation) is not a second head
+        if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
+                   for _, _, c in heads) and a not in known:
+            heads.append((a, text[a:b].rstrip("。！"), None))
+    heads.sort(key=lambda h: h[0])
+    pieces = []
+    head_line = one_line(text[sec.start: sec.body_start]) if sec.body_start > sec.start else ""
+    if heads and head_line:
+        # the part's own head first, cited to the whole part it heads
+        pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
+    for pos, head, c in heads[: max_lines]:
+        if c is not None:
+            a, b = _lead(text, c)
+            line = one_line(text[a:b])
+            path = " > ".join(c.path)
+        else:
+            nxt = split_sentences(text, pos, min(end, pos + 400))
+            a, b = pos, (nxt[1][1] if len(nxt) > 1 else nxt[0][1])
+            line = one_line(text[a:b])
+            path = " > ".join(sec.path)
+        pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b, path))
+    if not pieces:
+        for a, b in split_sentences(text, sec.body_start, end)[: max_lines // 2 or 1]:
+            pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
+    return pieces
