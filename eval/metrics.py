@@ -38,17 +38,23 @@ figures (tests/test_eval_metrics.py and tests/test_eval_run.py check it). In sho
   index ``min(n - 1, int(p/100 * n))`` (p50 of an even count is the upper middle one).
 * Other rate metrics return ``None`` when they do not apply to the given items (no
   answerable items for hit@k / mrr / citation accuracy, no latencies), never 0.
+
+This module holds the figures over a set of items and their summary; the pieces they
+are built from live beside it and are re-exported here: reading and matching results
+(:mod:`eval.results`), spans, hit@k and MRR (:mod:`eval.retrieval_metrics`) and the
+per-item judging of answers and citations (:mod:`eval.judge`).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .gold import LONG_ANSWER_TYPES, GoldItem, normalize, read_seed
+from .gold import GoldItem
+from .judge import MAX_ANSWER_CHARS, answer_correct, answer_failures, citation_correct, per_item
+from .results import Results, _mean, _pairs_for, _refused, _texts, index_results, load_results
+from .retrieval_metrics import first_hit_rank, hit_at_k, mrr, scored_pairs, span_contains, span_text
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -77,7 +83,6 @@ __all__ = [
     "per_item",
 ]
 
-MAX_ANSWER_CHARS = 300
 RATE_KEYS: tuple[str, ...] = (
     "hit@1",
     "hit@3",
@@ -91,265 +96,8 @@ RATE_KEYS: tuple[str, ...] = (
 )
 METRIC_KEYS: tuple[str, ...] = RATE_KEYS + ("latency_p50_ms", "latency_p95_ms", "n")
 
-Result = Mapping[str, Any]
-Results = Sequence[Result] | Mapping[str, Result]
 
-
-# --------------------------------------------------------------------------- inputs
-
-
-class _LazyTexts(Mapping):
-    """``{file name: text}`` read from a seeds directory on first use."""
-
-    def __init__(self, seeds_dir: str | os.PathLike) -> None:
-        self._dir = seeds_dir
-
-    def __getitem__(self, name: str) -> str:
-        try:
-            return read_seed(self._dir, name)
-        except (FileNotFoundError, UnicodeDecodeError, OSError):
-            raise KeyError(name) from None
-
-    def __iter__(self):
-        return iter(sorted(p.name for p in Path(self._dir).glob("*.txt")))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-def _texts(texts: Mapping[str, str] | str | os.PathLike) -> Mapping[str, str]:
-    if isinstance(texts, (str, os.PathLike)):
-        return _LazyTexts(texts)
-    return texts
-
-
-def load_results(path: str | os.PathLike) -> list[dict]:
-    """Read a ``results.jsonl`` file (blank and broken lines are skipped)."""
-    out: list[dict] = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                out.append(obj)
-    return out
-
-
-def index_results(results: Results | None) -> dict[str, Result]:
-    """``{id: result}``; with a list, the last result for an id wins (as in the shared
-    scorer, which reads results.jsonl into a dict line by line)."""
-    if results is None:
-        return {}
-    if isinstance(results, Mapping):
-        return dict(results)
-    out: dict[str, Result] = {}
-    for r in results:
-        if isinstance(r, Mapping) and isinstance(r.get("id"), str):
-            out[r["id"]] = r
-    return out
-
-
-def _pairs_for(items: Iterable[GoldItem], results: Results | None):
-    idx = index_results(results)
-    return [(it, idx.get(it.id)) for it in items]
-
-
-def _refused(result: Result | None) -> bool:
-    return result is not None and bool(result.get("refused"))
-
-
-def _spans(result: Result | None, key: str) -> list[Mapping]:
-    if result is None:
-        return []
-    v = result.get(key)
-    if not isinstance(v, list):
-        return []
-    return [s for s in v if isinstance(s, Mapping)]
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-# --------------------------------------------------------------------------- spans
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def span_text(texts: Mapping[str, str] | str | os.PathLike, span: Mapping) -> str | None:
-    """``texts[span["doc"]][start:end]``, or ``None`` if the doc or offsets are bad.
-
-    Offsets must be ints with ``0 <= start <= end``; an ``end`` past the text is
-    clipped (like Python slicing).
-    """
-    texts = _texts(texts)
-    d, start, end = span.get("doc"), span.get("start"), span.get("end")
-    if not isinstance(d, str) or not _is_int(start) or not _is_int(end):
-        return None
-    if start < 0 or end < start:
-        return None
-    try:
-        text = texts[d]
-    except KeyError:
-        return None
-    if text is None or start > len(text):
-        return None
-    return text[start:end]
-
-
-def span_contains(
-    texts: Mapping[str, str] | str | os.PathLike, span: Mapping, doc: str, evidence: str
-) -> bool:
-    """True if ``span`` is in ``doc`` and its text contains ``evidence`` (the shared
-    scorer's ``covers``).
-
-    The span text is ``texts[doc][start:end]`` when the offsets are ints with
-    ``0 <= start < end <= len(text)``; the evidence must then occur in it after
-    :func:`eval.gold.normalize` (NFKC, white space removed) of both, so a span that
-    differs only in white space or full-/half-width forms still counts. The result's
-    ``quote`` is read only for a span without such offsets (none, bad, or past the
-    text). A span of a different doc never counts, even if it holds the same words. An
-    empty evidence string never counts (the gold loader rejects one anyway).
-    """
-    if not evidence or not isinstance(span, Mapping) or span.get("doc") != doc:
-        return False
-    texts = _texts(texts)
-    try:
-        text = texts[doc] or ""
-    except KeyError:
-        text = ""
-    start, end = span.get("start"), span.get("end")
-    if _is_int(start) and _is_int(end) and 0 <= start < end <= len(text):
-        return normalize(evidence) in normalize(text[start:end])
-    quote = span.get("quote")
-    return isinstance(quote, str) and bool(quote) and normalize(evidence) in normalize(quote)
-
-
-def scored_pairs(item: GoldItem) -> tuple[tuple[str, str], ...]:
-    """The ``(doc, evidence)`` pairs the metrics require covered: ``zip(doc, evidence)``,
-    as in the shared scorer (so one doc with several evidence strings keeps only the
-    first string; aligned lists need every pair, whatever the type)."""
-    return tuple(zip(item.doc, item.evidence))
-
-
-def _covering_rank(item: GoldItem, spans: list[Mapping], texts: Mapping[str, str]) -> int | None:
-    """1-based smallest k such that the top-k spans cover every scored pair."""
-    need = scored_pairs(item)
-    got: set[int] = set()
-    for i, sp in enumerate(spans, 1):
-        for j, (d, ev) in enumerate(need):
-            if j not in got and span_contains(texts, sp, d, ev):
-                got.add(j)
-        if len(got) == len(need):
-            return i
-    return None
-
-
-def first_hit_rank(
-    item: GoldItem, result: Result | None, texts: Mapping[str, str] | str | os.PathLike
-) -> int | None:
-    """1-based rank in ``result["retrieved"]`` (best first) at which the evidence is
-    covered, or ``None`` if it never is (or the result is missing).
-
-    Every pair of :func:`scored_pairs` must be covered by some span within the top k,
-    so the rank is the smallest k for which all are (for one evidence string: the rank
-    of the first span holding it). (For ``unanswerable`` items this is the rank of the
-    tempting wrong passage; the aggregate metrics skip those items.)
-    """
-    return _covering_rank(item, _spans(result, "retrieved"), _texts(texts))
-
-
-def hit_at_k(
-    items: Iterable[GoldItem],
-    results: Results | None,
-    texts: Mapping[str, str] | str | os.PathLike,
-    k: int,
-) -> float | None:
-    """Share of answerable items whose evidence is in the top ``k`` retrieved spans.
-
-    ``None`` if there is no answerable item. Missing results count as misses.
-    """
-    texts = _texts(texts)
-    vals = []
-    for it, r in _pairs_for(items, results):
-        if not it.answerable:
-            continue
-        rank = first_hit_rank(it, r, texts)
-        vals.append(1.0 if rank is not None and rank <= k else 0.0)
-    return _mean(vals)
-
-
-def mrr(
-    items: Iterable[GoldItem],
-    results: Results | None,
-    texts: Mapping[str, str] | str | os.PathLike,
-) -> float | None:
-    """Mean reciprocal rank (1/rank, 0 when not retrieved at all) over answerable
-    items, using the whole ``retrieved`` list. ``None`` if no answerable item."""
-    texts = _texts(texts)
-    vals = []
-    for it, r in _pairs_for(items, results):
-        if not it.answerable:
-            continue
-        rank = first_hit_rank(it, r, texts)
-        vals.append(1.0 / rank if rank else 0.0)
-    return _mean(vals)
-
-
-# --------------------------------------------------------------------------- answers
-
-
-def answer_failures(item: GoldItem, result: Result | None) -> list[str]:
-    """Why :func:`answer_correct` is False (empty list when it is True)."""
-    if result is None:
-        return ["no result"]
-    refused = _refused(result)
-    if not item.answerable:
-        return [] if refused else ["answered an unanswerable question"]
-    if refused:
-        return ["wrongly refused"]
-    ans = result.get("answer")
-    norm = normalize(ans) if isinstance(ans, str) else ""
-    out: list[str] = []
-    if not norm and item.must_include:
-        out.append("empty answer")
-    missing = [m for m in item.must_include if normalize(m) not in norm]
-    if missing:
-        out.append("missing " + ", ".join(f"'{m}'" for m in missing))
-    if item.type not in LONG_ANSWER_TYPES and len(norm) > MAX_ANSWER_CHARS:
-        out.append(f"answer too long ({len(norm)} > {MAX_ANSWER_CHARS} chars, pasted passage?)")
-    return out
-
-
-def answer_correct(item: GoldItem, result: Result | None) -> bool:
-    """Answer correctness exactly as in the format file.
-
-    Answerable items: ``refused`` is not true, every ``must_include`` string
-    (normalised) occurs in ``normalize(answer)``, and ``len(normalize(answer)) <= 300``
-    unless the type is ``summary`` or ``list`` (so an empty answer is wrong whenever
-    there is something it must include). ``unanswerable`` items: ``refused`` is true.
-    A missing result (``None``) is wrong.
-    """
-    return not answer_failures(item, result)
-
-
-def citation_correct(
-    item: GoldItem, result: Result | None, texts: Mapping[str, str] | str | os.PathLike
-) -> bool:
-    """True if ``result["citations"]`` cover every pair of :func:`scored_pairs` (spans
-    of the right doc containing the evidence, by :func:`span_contains`).
-
-    It returns ``False`` for unanswerable items, refused answers and missing results.
-    """
-    if result is None or not item.answerable or _refused(result):
-        return False
-    return _covering_rank(item, _spans(result, "citations"), _texts(texts)) is not None
+# --------------------------------------------------------------------------- answers and citations
 
 
 def answer_accuracy(items: Iterable[GoldItem], results: Results | None) -> float | None:
@@ -407,9 +155,6 @@ def refusal_recall(items: Iterable[GoldItem], results: Results | None) -> float 
     return c["refused_unanswerable"] / c["unanswerable"]
 
 
-# --------------------------------------------------------------------------- latency
-
-
 def foreign_citation_rate(items: Iterable[GoldItem], results: Results | None) -> float | None:
     """Answerable, non-refused items whose citations include a report other than the gold
     doc(s): another region, level or year. The error users forgive least; target 0."""
@@ -423,6 +168,9 @@ def foreign_citation_rate(items: Iterable[GoldItem], results: Results | None) ->
         if cited:
             flags.append(bool(cited - set(it.doc)))
     return _mean([1.0 if f else 0.0 for f in flags])
+
+
+# --------------------------------------------------------------------------- latency
 
 
 def percentile(values: Iterable[float], p: float) -> float | None:
@@ -531,50 +279,4 @@ def summarize(
         "overall": _block(items, idx, texts),
         "by_type": {t: _block(v, idx, texts) for t, v in by_type.items()},
         "counts": counts,
-    }
-
-
-def per_item(
-    item: GoldItem, result: Result | None, texts: Mapping[str, str] | str | os.PathLike
-) -> dict[str, Any]:
-    """One row for the failure table.
-
-    Keys: id, type, difficulty, question, expected (gold answer), answer (got),
-    refused, missing (no result), hit_rank (``None`` for unanswerable items or no
-    hit), answer_ok, citation_ok (``None`` when not applicable: unanswerable or
-    refused), latency_ms, failures (list of short reasons; empty when all is well).
-    """
-    texts = _texts(texts)
-    missing = result is None
-    refused = _refused(result)
-    hit_rank = first_hit_rank(item, result, texts) if item.answerable else None
-    a_fail = answer_failures(item, result)
-    if item.answerable and not refused:
-        citation_ok: bool | None = citation_correct(item, result, texts)
-    else:
-        citation_ok = None
-    failures = list(a_fail)
-    if item.answerable and not missing:
-        if hit_rank is None:
-            failures.append("evidence not retrieved")
-        elif hit_rank > 5:
-            failures.append(f"evidence only at rank {hit_rank}")
-        if citation_ok is False:
-            failures.append("no citation holds the evidence")
-    ans = result.get("answer") if result is not None else None
-    lat = result.get("latency_ms") if result is not None else None
-    return {
-        "id": item.id,
-        "type": item.type,
-        "difficulty": item.difficulty,
-        "question": item.question,
-        "expected": item.answer,
-        "answer": ans if isinstance(ans, str) else "",
-        "refused": refused,
-        "missing": missing,
-        "hit_rank": hit_rank,
-        "answer_ok": not a_fail,
-        "citation_ok": citation_ok,
-        "latency_ms": lat,
-        "failures": failures,
     }

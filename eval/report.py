@@ -16,16 +16,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .gold import TYPES, GoldItem
-from .metrics import (
-    METRIC_KEYS,
-    RATE_KEYS,
-    Results,
-    _texts,
-    answer_correct,
-    index_results,
-    per_item,
-    span_text,
-)
+from .judge import answer_correct, per_item
+from .metrics import METRIC_KEYS, RATE_KEYS
+from .results import Results, _texts, index_results
+from .retrieval_metrics import span_text
 
 __all__ = [
     "write_report",

@@ -7,24 +7,19 @@ import math
 import pytest
 
 from eval.gold import GoldItem, normalize
+from eval.judge import answer_correct, citation_correct, per_item
 from eval.metrics import (
     METRIC_KEYS,
     answer_accuracy,
-    answer_correct,
     citation_accuracy,
-    citation_correct,
-    first_hit_rank,
-    hit_at_k,
     latency_p50,
     latency_p95,
-    mrr,
-    per_item,
     percentile,
     refusal_precision,
     refusal_recall,
-    span_contains,
     summarize,
 )
+from eval.retrieval_metrics import first_hit_rank, hit_at_k, mrr, span_contains
 
 A = "a.txt"
 B = "b.txt"
@@ -177,7 +172,7 @@ def test_cross_doc_needs_every_evidence():
 def test_several_evidence_strings_follow_the_shared_scorer():
     """score.py zips doc with evidence: with aligned lists every pair must be covered,
     whatever the type; one doc with several evidence strings keeps the first string."""
-    from eval.metrics import scored_pairs
+    from eval.retrieval_metrics import scored_pairs
 
     aligned = item(type="list", doc=[A, A], ev=[EV_A, "新建学校5所"], must=())
     assert scored_pairs(aligned) == ((A, EV_A), (A, "新建学校5所"))
