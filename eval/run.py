@@ -30,7 +30,8 @@ from typing import Any, Callable, Sequence
 
 from .gold import GoldItem, gold_docs, load_gold
 from .metrics import METRIC_KEYS, percentile, summarize
-from .report import fmt_value, ratio, write_report, write_summary_json
+from .report import write_report, write_summary_json
+from .report_format import fmt_value, ratio
 
 __all__ = ["DEFAULT_GOLD", "REPO_ROOT", "build_parser", "main", "failure_result", "count_skipped"]
 

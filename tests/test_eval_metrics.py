@@ -583,7 +583,7 @@ def test_random_runs_agree_with_the_shared_scorer_overall_and_by_type(tmp_path, 
     and the same printed text (3 decimals, whole ms)."""
     import random
 
-    from eval.report import fmt_value
+    from eval.report_format import fmt_value
 
     rng = random.Random(seed)
     items, results = _random_run(rng, rng.randint(1, 40))

@@ -6,7 +6,8 @@ import struct
 
 from eval.gold import GoldItem
 from eval.metrics import summarize
-from eval.report import ratio, write_report, write_summary_json
+from eval.report import write_report, write_summary_json
+from eval.report_format import ratio
 
 A = "a.txt"
 TEXT_A = "前言。2019年全区实现地区生产总值1170.1亿元，增长6.8%。新建学校5所，新增就业岗位1.2万个。"
@@ -129,7 +130,7 @@ def test_summary_json_and_ratio(tmp_path):
 
 
 def test_report_no_failures_and_ascii_fallback(tmp_path, monkeypatch):
-    import eval.report as rep
+    import eval.report_chart as rep
 
     monkeypatch.setattr(rep, "find_cjk_font", lambda: None)
     items = [ITEMS[0]]
