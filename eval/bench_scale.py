@@ -70,7 +70,7 @@ def bench_scale(sizes: list[int], queries: int, log=_err) -> dict[str, Any]:
     from rag.sparse import SparseIndex
     from rag.store import Store
 
-    from .table_cells import FixedEmbedder
+    from .fixed_index import FixedEmbedder
 
     real = _real_chunks()
     if not real:

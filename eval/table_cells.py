@@ -30,299 +30,31 @@ a qualitative statement), and:
 
 Figures the table shows that no gold cell asks about are not judged.
 Target (issue): precision ≥ 0.97 and coverage ≥ 0.9, on ≥ 60 cells per half.
+
+This module is the command; the gold cells are read and split in
+:mod:`eval.table_cells_gold`, judged and scored in :mod:`eval.table_cells_scoring`, and
+the reports indexed without a model by :mod:`eval.fixed_index` (its names re-exported).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import sys
 import tempfile
 import time
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
+from .fixed_index import FixedEmbedder, build_corpus
 from .run import corpus_folders
+from .table_cells_gold import DEV, TEST, GoldCell, check_cell, half_of, load_cells, split
+from .table_cells_scoring import evaluate, same_value, score
 
-GOLD_DIR = Path(__file__).resolve().parent / "gold"
-DEV = GOLD_DIR / "table-cells-dev.jsonl"
-TEST = GOLD_DIR / "table-cells-test.jsonl"
 TARGETS = {"precision": 0.97, "coverage": 0.90, "cells": 60}
-REQUIRED = ("id", "doc", "region", "indicator", "measure", "kind", "year", "value", "unit", "text", "stated")
-MEASURES = ("growth", "level", "rate", "qualitative")
-KINDS = ("target", "result")
 
 __all__ = ["DEV", "TEST", "TARGETS", "FixedEmbedder", "GoldCell", "half_of", "split", "load_cells",
            "check_cell", "same_value", "evaluate", "score", "main"]
-
-
-# --------------------------------------------------------------------------- gold
-
-
-def half_of(cell_id: str) -> str:
-    """``dev`` for an odd id number (``cell-001``), ``test`` for an even one."""
-    digits = "".join(ch for ch in cell_id.rsplit("-", 1)[-1] if ch.isdigit())
-    if not digits:
-        raise ValueError(f"cell id {cell_id!r} has no number")
-    return "dev" if int(digits) % 2 else "test"
-
-
-def split(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
-    """(dev, test) by :func:`half_of`, keeping the order."""
-    dev, test = [], []
-    for r in rows:
-        (dev if half_of(r["id"]) == "dev" else test).append(r)
-    return dev, test
-
-
-def check_cell(obj: Any) -> list[str]:
-    """Problems of one gold cell (empty list when it is well formed)."""
-    if not isinstance(obj, dict):
-        return ["not a JSON object"]
-    probs = [f"missing field {f!r}" for f in REQUIRED if f not in obj]
-    if probs:
-        return probs
-    if not isinstance(obj["id"], str) or not obj["id"].strip():
-        probs.append("bad id")
-    if obj["measure"] not in MEASURES:
-        probs.append(f"bad measure {obj['measure']!r}")
-    if obj["kind"] not in KINDS:
-        probs.append(f"bad kind {obj['kind']!r}")
-    if not isinstance(obj["year"], int) or not 1949 <= obj["year"] <= 2100:
-        probs.append(f"bad year {obj['year']!r}")
-    if not isinstance(obj["stated"], bool):
-        probs.append("stated is not a bool")
-    numeric = obj["stated"] is True and obj["measure"] != "qualitative"
-    if numeric and not isinstance(obj["value"], (int, float)):
-        probs.append("a stated figure needs a numeric value")
-    if not numeric and obj["value"] is not None:
-        probs.append("an unstated or qualitative cell has value null")
-    if obj["stated"] is True and not (isinstance(obj.get("evidence"), str) and obj["evidence"].strip()):
-        probs.append("a stated cell needs its evidence sentence")
-    return probs
-
-
-@dataclass(frozen=True)
-class GoldCell:
-    id: str
-    doc: str
-    region: str
-    indicator: str  # the lexicon's Chinese name, or a term of it
-    measure: str
-    kind: str
-    year: int
-    value: float | None
-    unit: str
-    text: str
-    stated: bool
-    evidence: str = ""
-    scope: str = ""
-    qualifier: str = ""
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "GoldCell":
-        return cls(d["id"], d["doc"], d["region"], d["indicator"], d["measure"], d["kind"], int(d["year"]),
-                   d["value"], d.get("unit") or "", d.get("text") or "", bool(d["stated"]), d.get("evidence") or "",
-                   d.get("scope") or "", d.get("qualifier") or "")
-
-    @property
-    def key(self) -> tuple:
-        return (self.doc, self.indicator, self.kind, self.year, self.measure)
-
-
-def load_cells(path: str | Path) -> list[GoldCell]:
-    """The cells of a gold file; a malformed line raises ValueError naming it."""
-    out = []
-    p = Path(path)
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p.name}:{n}: broken JSON ({e.msg})") from None
-        probs = check_cell(obj)
-        if probs:
-            raise ValueError(f"{p.name}:{n}: " + "; ".join(probs))
-        out.append(GoldCell.from_dict(obj))
-    return out
-
-
-# --------------------------------------------------------------------------- matching
-
-
-def _nfkc(s: str) -> str:
-    return unicodedata.normalize("NFKC", s or "").strip()
-
-
-def base_unit(unit: str) -> tuple[float, str]:
-    """(scale, base unit): ``万人`` → (1e4, ``人``), ``万亿元`` → (1e12, ``元``), ``％`` → (1, ``%``)."""
-    from rag.lexicon import lexicon
-
-    lex = lexicon()
-    u = _nfkc(unit)
-    if u in lex.units or u == "%":
-        return 1.0, u
-    for word in sorted(lex.scales, key=len, reverse=True):
-        if u.startswith(word) and len(u) > len(word):
-            return float(lex.scales[word]), u[len(word):]
-    return 1.0, u
-
-
-def same_value(gold: GoldCell, fig) -> bool:
-    """The table's figure states the gold value, within the unit. Figures' values come
-    scaled (``880亿斤`` is ``8.8e10`` ``斤``); gold values are as written with their unit."""
-    if gold.measure == "qualitative":
-        return fig.measure == "qualitative"
-    if fig.measure == "qualitative" or fig.value is None or gold.value is None:
-        return False
-    scale, unit = base_unit(gold.unit)
-    if unit != _nfkc(fig.unit):
-        return False
-    return math.isclose(float(fig.value), float(gold.value) * scale, rel_tol=1e-6, abs_tol=1e-9)
-
-
-def _norm_scope(s: str) -> str:
-    s = _nfkc(s)
-    return "" if s.startswith("全") else s
-
-
-def indicator_id(name: str) -> str | None:
-    from rag.lexicon import lexicon
-
-    lex = lexicon()
-    for i in lex.indicators:
-        if name == i.name:
-            return i.id
-    for i in lex.indicators:
-        if name in i.terms:
-            return i.id
-    hits = lex.asked(name.lower())
-    return hits[0].indicator if hits and len(hits[0].term) == len(name) else None
-
-
-@dataclass
-class Outcome:
-    cell: GoldCell
-    filled: bool = False
-    correct: bool = False
-    got: str = ""  # the table's figure as written, "" when none
-    why: str = ""  # for a miss: what went wrong
-
-
-def evaluate(corpus, gold: Sequence[GoldCell]) -> list[Outcome]:
-    """One :class:`Outcome` per gold cell: what the table shows for it."""
-    from rag.lexicon import lexicon
-    from rag.table import cells
-
-    lex = lexicon()
-    by_file: dict[str, list] = {}
-    for r in corpus.reports:
-        by_file.setdefault(r.file, []).append(r)
-    siblings: dict[tuple, list[GoldCell]] = {}
-    for g in gold:
-        siblings.setdefault(g.key, []).append(g)
-    memo: dict[tuple, Any] = {}
-    out = []
-    for g in gold:
-        o = Outcome(g)
-        out.append(o)
-        reports = by_file.get(g.doc, [])
-        ind = indicator_id(g.indicator)
-        if not reports:
-            o.why = "report not indexed"
-            continue
-        if ind is None:
-            o.why = f"indicator {g.indicator!r} not in the lexicon"
-            continue
-        r = reports[0]
-        measure = lex.by_id[ind].default if g.measure == "qualitative" else g.measure
-        k = (r.key, ind, g.kind, g.year, measure)
-        if k not in memo:
-            got = [c for c in cells(corpus, [ind], g.kind, g.year, measure=measure) if c.report.key == r.key]
-            memo[k] = got[0].figure if got else None
-        fig = memo[k]
-        if fig is None:
-            o.why = "not in the table" if g.stated else ""
-            continue
-        sibs = [s for s in siblings[g.key] if s is not g]
-        if sibs:
-            fs = _norm_scope(fig.scope)
-            mine = fs == _norm_scope(g.scope)
-            owner = any(fs == _norm_scope(s.scope) for s in sibs)
-            # a figure of a scope no gold cell names is charged to the first cell of the key
-            if not mine and (owner or siblings[g.key][0] is not g):
-                o.why = "the table shows another scope" if g.stated else ""
-                continue
-        o.filled = True
-        o.got = fig.text + (f" [{fig.scope}]" if fig.scope else "")
-        o.correct = g.stated and same_value(g, fig)
-        if not o.correct:
-            o.why = "stated as not given, the table shows a figure" if not g.stated else "wrong value"
-    return out
-
-
-def score(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    cells_ = len(outcomes)
-    stated = sum(o.cell.stated for o in outcomes)
-    filled = sum(o.filled for o in outcomes)
-    filled_stated = sum(o.filled and o.cell.stated for o in outcomes)
-    correct = sum(o.correct for o in outcomes)
-    return {
-        "cells": cells_,
-        "stated": stated,
-        "filled": filled,
-        "correct": correct,
-        "precision": round(correct / filled, 4) if filled else None,
-        "coverage": round(filled_stated / stated, 4) if stated else None,
-        "accuracy": round(correct / stated, 4) if stated else None,
-    }
-
-
-# --------------------------------------------------------------------------- index
-
-
-class FixedEmbedder:
-    """Stands in for the embedder where no vector is ever searched: the same unit
-    vector for every text. Its ``key`` names collections of their own."""
-
-    name = "fixed vector (no model)"
-
-    def __init__(self, key: str = "fixedvec", dim: int = 8):
-        self.key = key
-        self.dim = dim
-
-    def _vec(self) -> list[float]:
-        return [1.0] + [0.0] * (self.dim - 1)
-
-    def embed_passages(self, texts, batch_size=None, progress=None):
-        if progress:
-            progress(len(texts))
-        return [self._vec() for _ in texts]
-
-    def embed_queries(self, texts):
-        return [self._vec() for _ in texts]
-
-    def embed_query(self, text):
-        return self._vec()
-
-
-def build_corpus(folders: list[Path], home: Path, log=lambda m: None):
-    """Index ``folders`` into ``home`` with :class:`FixedEmbedder`; the corpus and the result."""
-    from dataclasses import replace
-
-    from rag.corpus import Corpus
-    from rag.index import index_paths
-    from rag.settings import Settings
-    from rag.store import Store
-
-    settings = replace(Settings.from_env(), home=home, chroma_url="", collection="tablecells", llm=None)
-    store = Store(FixedEmbedder(), settings)
-    res = index_paths(folders, store, settings, log=log)
-    return Corpus(store), res
 
 
 # --------------------------------------------------------------------------- CLI

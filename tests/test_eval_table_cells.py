@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.table_cells import (DEV, TEST, TARGETS, GoldCell, check_cell, evaluate, half_of, load_cells, same_value,
-                              score, split)
+from eval.table_cells import TARGETS
+from eval.table_cells_gold import DEV, TEST, GoldCell, check_cell, half_of, load_cells, split
+from eval.table_cells_scoring import evaluate, same_value, score
 from rag.types import Figure, Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def test_stated_cells_are_in_their_reports_and_agree_with_their_text():
     from rag import load
     from rag.text.numbers import figures
 
-    from eval.table_cells import base_unit
+    from eval.table_cells_scoring import base_unit
 
     texts = {p.name: p.read_bytes().decode("utf-8") for p in (ROOT / "seeds").glob("*.txt")}
     for p in (ROOT / "corpus").glob("*/*.docx"):
@@ -189,7 +190,7 @@ def test_score_of_nothing():
 
 
 def test_fixed_embedder_is_what_the_store_needs():
-    from eval.table_cells import FixedEmbedder
+    from eval.fixed_index import FixedEmbedder
 
     e = FixedEmbedder(dim=4)
     seen = []
