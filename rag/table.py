@@ -65,29 +65,27 @@ def value_of(c: Cell) -> float | None:
     return c.figure.value if c.figure and c.figure.measure != "qualitative" else None
 
 
-_OPS = {"min": ">=", "max": "<=", "over": ">"}
-_WORD_OPS = {"高于": ">", "超过": ">", "above": ">", "over": ">", "more than": ">", "不低于": ">=", "at least": ">=",
-             "低于": "<", "below": "<", "under": "<", "less than": "<", "不高于": "<=", "不超过": "<="}
-
-
-def _threshold(text: str) -> tuple[str, float, str] | None:
-    """(operator, value, kind) of the bound a comparison question sets: "在5.5%以上",
-    "超过10%", "50万人以上", "above 5%". Values are scaled like the figures (万, 亿)."""
+def _threshold(text: str) -> tuple[str, float, str, str] | None:
+    """(operator, value, kind, qualifier) of the bound a comparison question sets: "在5.5%以上",
+    "超过10%", "50万人以上", "above 5%"; "目标是5%左右", "of around 6%" ask for that value
+    ("="). Values are scaled like the figures (万, 亿). The words are ``cues.toml [bounds]``."""
     from .text.numbers import figures
 
+    bounds = lexicon().cues["bounds"]
+    words, by_qualifier = bounds["words"], bounds["qualifiers"]
     low = text.lower()
     for q in figures(text):
-        op = _WORD_OPS.get(q.qualifier_text) or _OPS.get(q.qualifier)
+        op = words.get(q.qualifier_text) or by_qualifier.get(q.qualifier)
         before = low[max(0, q.start - 12): q.start]
-        word = next((w for w in sorted(_WORD_OPS, key=len, reverse=True) if before.rstrip().endswith(w)), None)
-        op = _WORD_OPS[word] if word else op
+        word = next((w for w in sorted(words, key=len, reverse=True) if before.rstrip().endswith(w)), None)
+        op = words[word] if word else op
         if op:
-            return op, q.value, q.kind
+            return op, q.value, q.kind, q.qualifier if op == "=" else ""
     return None
 
 
-def _bound_text(text: str) -> str:
-    """The bound as the question writes it ("5.5%", "50万人")."""
+def _bound_text(text: str, keep_qualifier: bool = False) -> str:
+    """The bound as the question writes it ("5.5%", "50万人"; "5%左右" for an asked value)."""
     from .text.numbers import figures
 
     fs = figures(text)
@@ -97,11 +95,11 @@ def _bound_text(text: str) -> str:
     shown = text[q.start:q.end]
     if q.qualifier_text and shown.startswith(q.qualifier_text):
         shown = shown[len(q.qualifier_text):]
-    return pattern("qualifier_suffix", "text").sub("", shown).strip()
+    return shown.strip() if keep_qualifier else pattern("qualifier_suffix", "text").sub("", shown).strip()
 
 
 def _cmp(v: float, op: str, x: float) -> bool:
-    return {">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x}[op]
+    return {">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x, "=": abs(v - x) < 1e-9}[op]
 
 
 @dataclass(frozen=True)
@@ -182,12 +180,13 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
         return vs
     th = _threshold(q.text)
     if th and len(q.regions) < 2:
-        op, x, xkind = th
+        op, x, xkind, qual = th
         comparable = [c for c in stated if c.figure.measure != "qualitative" and (xkind == "plain" or
                       (xkind == "percent") == (c.figure.unit in ("%", "％")))]
-        hits = [c for c in comparable if _cmp(value_of(c), op, x)]
-        sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
-        shown = _bound_text(q.text)
+        # "目标是5%左右": the same value stated the same way (5%以上 is not 5%左右)
+        hits = [c for c in comparable if _cmp(value_of(c), op, x) and (not qual or c.figure.qualifier == qual)]
+        sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "为"}[op]
+        shown = _bound_text(q.text, keep_qualifier=op == "=")
         verdict = (f"{'、'.join(c.report.region for c in hits)}的{name}{what}{sign}{shown}" if hits
                    else f"没有地区的{name}{what}{sign}{shown}")
         return Comparison("threshold", hits, [c for c in rows if c not in hits], verdict)

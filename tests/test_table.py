@@ -87,6 +87,17 @@ def test_threshold(corpus):
     assert "liaoning-2025" in ids(cmp.others)  # 47万人左右
 
 
+def test_an_asked_value_is_matched_with_its_qualifier(corpus):
+    """"目标是5%左右": that value stated the same way; 辽宁's 5%以上 is not 5%左右."""
+    cmp = compare(corpus, "哪些省份2025年地区生产总值增长目标是5%左右?")
+    assert cmp.kind == "threshold"
+    assert ids(cmp.hits) == {"shanghai-2025", "tianjin-2025", "heilongjiang-2025"}
+    assert "liaoning-2025" in ids(cmp.others)
+    assert cmp.verdict.endswith("的地区生产总值目标为5%左右")
+    cmp = compare(corpus, "Which provinces set a 2025 GDP growth target of around 6%?")
+    assert ids(cmp.hits) == {"neimenggu-2025", "chongqing-2025"}
+
+
 def test_threshold_on_results(corpus):
     cmp = compare(corpus, "哪些地区2024年GDP增长超过5.5%")
     assert ids(cmp.hits) == {"neimenggu-2025", "anhui-2025", "xizang-2025", "chongqing-2025"}
