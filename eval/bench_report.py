@@ -120,7 +120,7 @@ def format_report(fig: dict[str, Any]) -> str:
                        f"{_n(r['rss_mb'], ' MB', 0) + ' (' + _n(r['rss_delta_mb'], '', 0) + ')':>17}")
         if any("bm25_build_s" in r for r in sc["sizes"]):
             out.append(f"  {'chunks':>8}  {'BM25 build':>10}  {'BM25 load':>9}  {'BM25 query p50 / p95':>21}  "
-                       f"{'reopen store':>12}  {'disk':>8}")
+                       f"{'cold open':>12}  {'disk':>8}")
             for r in sc["sizes"]:
                 b = r.get("bm25_query") or {}
                 out.append(f"  {r['chunks']:>8}  {_n(r.get('bm25_build_s'), ' s', 2):>10}  {_n(r.get('bm25_load_s'), ' s', 3):>9}  "

@@ -30,7 +30,7 @@ LINES = {
     "llm": ("fake LLM: reply time / deadline", "LLM part p50 / p95 / max", "deadline",
             "responsiveness: extractive probe p50 / p95"),
     "scale": ("(g) scale: synthetic corpora", "query p50 / p95", "one report p50 / p95", "RSS", "BM25 build",
-              "BM25 load", "BM25 query p50 / p95", "reopen store", "disk", "random unit vectors"),
+              "BM25 load", "BM25 query p50 / p95", "cold open", "disk", "random unit vectors"),
 }
 
 
