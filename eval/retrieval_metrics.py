@@ -113,14 +113,7 @@ def hit_at_k(
 
     ``None`` if there is no answerable item. Missing results count as misses.
     """
-    texts = _texts(texts)
-    vals = []
-    for it, r in _pairs_for(items, results):
-        if not it.answerable:
-            continue
-        rank = first_hit_rank(it, r, texts)
-        vals.append(1.0 if rank is not None and rank <= k else 0.0)
-    return _mean(vals)
+    return _mean([1.0 if rank is not None and rank <= k else 0.0 for rank in _ranks(items, results, texts)])
 
 
 def mrr(
@@ -130,11 +123,10 @@ def mrr(
 ) -> float | None:
     """Mean reciprocal rank (1/rank, 0 when not retrieved at all) over answerable
     items, using the whole ``retrieved`` list. ``None`` if no answerable item."""
+    return _mean([1.0 / rank if rank else 0.0 for rank in _ranks(items, results, texts)])
+
+
+def _ranks(items, results, texts) -> list[int | None]:
+    """The first evidence rank of each answerable item (None: not retrieved)."""
     texts = _texts(texts)
-    vals = []
-    for it, r in _pairs_for(items, results):
-        if not it.answerable:
-            continue
-        rank = first_hit_rank(it, r, texts)
-        vals.append(1.0 / rank if rank else 0.0)
-    return _mean(vals)
+    return [first_hit_rank(it, r, texts) for it, r in _pairs_for(items, results) if it.answerable]
