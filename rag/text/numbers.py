@@ -176,7 +176,7 @@ def quantities(text: str) -> list[Quantity]:
         # Chinese numerals count as a figure only when they clearly are one: a percentage
         # ("百分之八"), a decimal ("八点八"), or a numeral with a scale or unit ("一千五百亿元")
         # that is more than a small count ("一批", "三个", "五大" are words, not figures)
-        strong_unit = unit in ("个百分点", "百分点", "倍", "%", "％")
+        strong_unit = lex.units.get(unit) in ("points", "percent", "times")
         if not (pct or "点" in n1 or scale_w or strong_unit or (unit and (len(n1) > 1 or n1[-1] in _SCALE_CHARS))):
             continue
         if unit == "年" and re.fullmatch(r"[一二〇零两三四五六七八九]{4}", n1):
@@ -188,7 +188,7 @@ def quantities(text: str) -> list[Quantity]:
         value = _cn_value(digits)
         if value is None:
             # a run like "一千五百亿" the converter refuses as a whole: split off the scale
-            for sc in ("万亿", "亿", "万"):
+            for sc in ("万亿", "亿", "万"):  # the numeral system's own myriad units
                 if digits.endswith(sc) and (v := _cn_value(digits[: -len(sc)])) is not None:
                     value, scale_w = v, sc + scale_w
                     break
