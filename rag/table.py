@@ -78,7 +78,8 @@ def _threshold(text: str) -> tuple[str, float, str, str] | None:
         op = words.get(q.qualifier_text) or by_qualifier.get(q.qualifier)
         before = low[max(0, q.start - 12): q.start]
         word = next((w for w in sorted(words, key=len, reverse=True) if before.rstrip().endswith(w)), None)
-        op = words[word] if word else op
+        if word and not (words[word] == "=" and op):
+            op = words[word]  # "为5%以上" keeps its own bound; "为5%左右" asks for that value
         if op:
             return op, q.value, q.kind, q.qualifier if op == "=" else ""
     return None
