@@ -165,7 +165,7 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
         reviews = sum(year in r.review_years for r in corpus.reports)
         kind = "result" if reviews > plans else "target"
     kind = kind or "target"
-    level = next((v for k, v in lexicon().regions["level_words_asked"].items() if re.search(rf"哪些{k}|哪个{k}|各{k}", low) and v), "")
+    level = next((v for k, v in lexicon().regions["level_words_asked"].items() if re.search(rf"哪些{k}|哪个{k}|各{k}|{k}份?有哪些", low) and v), "")
     if re.search(r"provinces?", low):
         level = "province"
     if q.regions and len(q.years) == len(q.regions) > 1:

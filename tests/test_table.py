@@ -96,6 +96,9 @@ def test_an_asked_value_is_matched_with_its_qualifier(corpus):
     assert cmp.verdict.endswith("的地区生产总值目标为5%左右")
     cmp = compare(corpus, "Which provinces set a 2025 GDP growth target of around 6%?")
     assert ids(cmp.hits) == {"neimenggu-2025", "chongqing-2025"}
+    cmp = compare(corpus, "2025年地区生产总值增长目标为5%左右的省份有哪些?")  # provinces only, as asked
+    assert ids(cmp.hits) == {"shanghai-2025", "tianjin-2025", "heilongjiang-2025"}
+    assert all(c.report.level == "province" for c in cmp.hits + cmp.others)
     cmp = compare(corpus, "哪些省份2025年地区生产总值增长目标为5.5%以上?")  # a bound, not a value
     assert ids(cmp.hits) == {k for k, v in GDP_2025.items() if v >= 5.5}
 
