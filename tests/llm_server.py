@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "llm-server.sh"
@@ -117,15 +117,7 @@ def start_llm_server(timeout: float = START_TIMEOUT) -> tuple[str, str, Callable
     os.close(log_fd)
 
     def stop(keep_log: bool = False) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_group(proc, term_wait=10, kill_wait=10)
         if not keep_log:
             with contextlib.suppress(OSError):
                 log_path.unlink()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from processes import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -552,13 +552,7 @@ class _App:
         pytest.fail(f"app did not serve {self.url} within {timeout}s:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(15)
+        stop_group(self.proc)
         self.log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copyfile(self.log_path, ARTIFACTS / f"{self.name}.log")

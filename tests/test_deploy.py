@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from processes import stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -209,13 +209,7 @@ class App:
         return [client.predict(q, api_name="/ask") for q in questions]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(15)
+        stop_group(self.proc)
         self.log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copyfile(self.log_path, ARTIFACTS / f"deploy-{self.name}.log")

@@ -16,7 +16,6 @@ import http.server
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ import pytest
 from rag.embed import EmbedError, Embedder
 from rag.remote_embed import PACKAGED_SERVED_NAME, RemoteEmbedder, is_e5_name
 from rag.settings import EmbedSettings
+from processes import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -341,15 +341,7 @@ def embed_server():
     os.close(fd)
 
     def stop():
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_group(proc, term_wait=15, kill_wait=10)
 
     t0 = time.monotonic()
     try:
