@@ -1,5 +1,6 @@
 """Section summaries: the part of a report a question names, summarised by its sub-heads
-(also those run into its paragraphs), each with its lead sentence, every line cited.
+(also those run into its paragraphs), each with its lead sentence, or (without sub-heads)
+by its opening and its key-figure sentences; every line cited.
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from .lexicon import pattern
 from .query import Query
 from .route import Route
 from .structure import children, subtree_end
+from .text.numbers import figures
 from .text.sentences import one_line, split_sentences
 from .types import Piece
 
@@ -102,6 +104,19 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
             path = " > ".join(sec.path)
         pieces.append(Piece(route.label, line if line.startswith(head[:4]) else f"{head}：{line}", key, a, b, path))
     if not pieces:
-        for a, b in split_sentences(text, sec.body_start, end)[: max_lines // 2 or 1]:
+        for a, b in key_sentences(text, sec.body_start, end, max_lines):
             pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
     return pieces
+
+
+def key_sentences(text: str, start: int, end: int, max_lines: int) -> list[tuple[int, int]]:
+    """A passage without sub-heads in at most ``max_lines`` sentences: its opening half,
+    then the sentences stating the most figures (its key figures), in text order."""
+    sents = split_sentences(text, start, end)
+    keep = set(range(min(len(sents), max_lines // 2 or 1)))
+    counts = {i: len(figures(text[a:b])) for i, (a, b) in enumerate(sents) if i not in keep}
+    for i in sorted(counts, key=lambda i: (-counts[i], i)):
+        if len(keep) >= max_lines or not counts[i]:
+            break
+        keep.add(i)
+    return [sents[i] for i in sorted(keep)]

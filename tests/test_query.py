@@ -225,6 +225,10 @@ def test_the_nation_as_a_yardstick_is_not_asked_about():
 
 def test_a_parent_as_a_yardstick_is_not_asked_about():
     assert ask("海曙区2020年GDP增速在宁波全市排第几").regions == (HAISHU,)
+    assert ask("海曙区2020年GDP增速居宁波全市前列吗").regions == (HAISHU,)
+    # a parent's scope ("全市") with a figure of its own is a second subject, not a yardstick
+    q = ask("慈溪2020年和宁波全市2022年的研发投入强度分别是多少?")
+    assert set(q.regions) == {CIXI, NINGBO} and set(q.years) == {2020, 2022}
 
 
 # --------------------------------------------------------------------------- follow-ups, explain
