@@ -101,8 +101,11 @@ def parts_of(low: str, english: bool) -> list[Part]:
     # "urban residents' per capita disposable income": the narrower indicator, not also the
     # broader — unless both are asked side by side ("进出口总额和出口额各多少")
     paired = {b for a, b in zip(order, order[1:]) if joined[a]} | {a for a in order[:-1] if joined[a]}
-    parts = [p for p in parts if p.indicator in paired or not any(lex.by_id[o].broader == p.indicator
-                                                                    for o in ids if o != p.indicator)]
+    broader = {p.indicator: p for p in parts if p.indicator not in paired and any(
+        lex.by_id[o].broader == p.indicator for o in ids if o != p.indicator)}
+    # … and the narrower takes the measure said after the broader's words ("… income grow")
+    parts = [replace(p, measure=b.measure) if not p.measure and (b := broader.get(lex.by_id[p.indicator].broader))
+             and b.measure in lex.by_id[p.indicator].measures else p for p in parts if p.indicator not in broader]
     # a shared form asked ("城镇和农村居民收入各增长多少") is each of its parts
     parts = [replace(p, indicator=c) for p in parts for c in (lex.by_id[p.indicator].covers or (p.indicator,))]
     # "规模和增速分别是多少", "收入多少，增长多少": each indicator, both measures

@@ -266,3 +266,11 @@ def test_explain_is_json_with_indicator_names():
 ])
 def test_a_broader_indicator_asked_beside_a_narrower_one_is_kept(text, want):
     assert [p.indicator for p in analyze(text).parts] == want
+
+
+def test_the_narrower_indicator_takes_the_measure_said_after_the_broader_words():
+    # "urban residents' per capita disposable income grow": the predicate follows the broader
+    # indicator's words, and belongs to the narrower one that is asked
+    q = ask("By what percentage did urban residents' per capita disposable income grow in Ningbo in 2022?")
+    assert measures(q) == [("urban_income", "growth")]
+    assert measures(ask("What was urban residents' per capita disposable income in Ningbo in 2022?")) == [("urban_income", "")]
