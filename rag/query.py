@@ -153,6 +153,26 @@ def _is_follow_up(low: str, regions: tuple[str, ...], years: tuple[int, ...], pa
     return (bool(regions) or bool(years)) and not parts and (starts or len("".join(content)) <= 3)
 
 
+def _report_years_by_region(q: str, names: tuple[str, ...], rep: list) -> tuple[int, ...]:
+    """One report year per region named (0 = that region's reports of any year), when some
+    region names its own report without a year and the others name theirs with one."""
+    if len(names) < 2 or not rep or len(rep) >= len(names):
+        return ()
+    starts = [q.find(n) for n in names]
+    if any(s < 0 for s in starts) or starts != sorted(starts):
+        return ()
+    out = []
+    for i, (n, s) in enumerate(zip(names, starts)):
+        end = starts[i + 1] if i + 1 < len(starts) else len(q)
+        mine = [m for m in rep if s + len(n) <= m.start() < end]
+        if len(mine) > 1:
+            return ()
+        if not mine and not pattern("own_report").match(q[s + len(n):]):
+            return ()  # "宁波和慈溪2023年报告": one year for both
+        out.append(int(mine[0].group(1) or mine[0].group(2)) if mine else 0)
+    return tuple(out)
+
+
 def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = None, prev: Query | None = None) -> Query:
     """The whole analysis of one question. ``corpus_aliases`` maps the indexed reports'
     region names (full, short, catalog aliases) to region keys."""
@@ -168,6 +188,9 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     m = rep[0] if rep else None
     if m:
         report_year = int(m.group(1) or m.group(2))
+    aligned = _report_years_by_region(q, names, rep)
+    if aligned:  # "海曙区报告和宁波市2023年报告": the year is one region's report's, not the others'
+        report_years, report_year = aligned, 0
     years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(q)))
     span = pattern("year_span").search(q)
     if span:  # "2016–2020": a period, answered from the report that reviews its end

@@ -274,3 +274,13 @@ def test_the_narrower_indicator_takes_the_measure_said_after_the_broader_words()
     q = ask("By what percentage did urban residents' per capita disposable income grow in Ningbo in 2022?")
     assert measures(q) == [("urban_income", "growth")]
     assert measures(ask("What was urban residents' per capita disposable income in Ningbo in 2022?")) == [("urban_income", "")]
+
+
+def test_a_report_year_belongs_to_the_region_whose_report_it_names():
+    q = ask("龙观乡在海曙区报告和宁波市2023年报告里分别获得了哪些荣誉?")
+    assert q.regions == (HAISHU, NINGBO) and q.report_years == (0, 2023) and q.report_year == 0 and q.years == ()
+    # one year after two regions is both reports' year
+    q2 = ask("宁波和慈溪2023年报告中GDP增长多少")
+    assert q2.report_year == 2023 and 0 not in q2.report_years
+    q3 = ask("海曙区2020年报告和宁波市2023年报告中关于龙观乡的内容")
+    assert q3.report_years == (2020, 2023)
