@@ -145,8 +145,8 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
 
 def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
     """The sentence stating the most (and most central) figures of the asked kind: "主要预期
-    目标是：…", "全年实现地区生产总值…；一般公共预算收入…"; with the sentences right after it
-    that carry more of them."""
+    目标是：…", "全年实现地区生产总值…；一般公共预算收入…"; with the sentences right before
+    and after it that carry more of them."""
     lex = lexicon()
     for key in route.reports:
         figs = [f for f in corpus.figures(key) if f.kind == time and (not route.year or f.year == route.year)]
@@ -165,6 +165,9 @@ def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
         for nxt in sorted(groups):
             if nxt[0] >= b and nxt[0] - b <= 2 and weight(nxt) >= 2 and nxt[1] - a <= 600:
                 b = nxt[1]
+        for prev in sorted(groups, reverse=True):  # and the ones right before it
+            if prev[1] <= a and a - prev[1] <= 2 and weight(prev) >= 2 and b - prev[0] <= 600:
+                a = prev[0]
         sec = corpus.section_at(key, a)
         return Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path) if sec else "")
     return None

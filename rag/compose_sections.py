@@ -64,6 +64,8 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                 best, best_score = i, score
         if best is None or best_score < min_match:
             continue
+        if want and secs[best].kind in ("plan", "review") and secs[best].kind != want:
+            continue  # a plan question is not answered from the review, nor a review one from the plan
         if q.intent == "list" and not children(secs, best) and not inline_heads(text, secs[best].body_start,
                                                                                subtree_end(secs, best)):
             return []  # a list is the section's items; its opening sentences are not

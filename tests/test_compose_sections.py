@@ -41,3 +41,43 @@ def test_run_in_heads_are_found_inside_a_paragraph():
     text = "一年来主要做了以下工作。新兴业态培育成长。数字经济核心产业增加值增长12%，新增上市公司5家。"
     heads = [text[a:b] for a, b in inline_heads(text, 0, len(text))]
     assert heads == ["新兴业态培育成长。"]
+
+
+PARTS = "\n".join([
+    "某县2025年政府工作报告",
+    "一、2024年工作回顾",
+    "（一）产业升级步伐加快",
+    "新增高新技术企业45家，规上工业增加值增长7.1%。",
+    "（二）民生福祉持续改善",
+    "城镇新增就业1.2万人。新建养老服务中心6个。",
+    "二、2025年重点工作",
+    "（一）坚持以人民为中心，推动共同富裕取得新进展",
+    "实施就业优先工程，城镇新增就业1.1万人以上。",
+])
+
+
+def _pieces(question: str):
+    from types import SimpleNamespace
+
+    from rag.compose_sections import section_pieces
+    from rag.query import analyze
+    from rag.route import Route
+    from rag.settings import AnswerWeights
+    from rag.structure import sections
+    from rag.types import Document, Report
+    from rag import load
+
+    rep = Report(id="mou-2025", file="m.txt", title="", region="", level="", year=2025, review_years=(2024,),
+                 plan_years=(2025,), key="k")
+    doc = Document(report=rep, path="", text=PARTS, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(PARTS))
+    secs = sections(doc)
+    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: PARTS)
+    q = analyze(question)
+    return section_pieces(q, Route("", 0, q.time, ("k",)), corpus, AnswerWeights())
+
+
+def test_a_plan_question_is_not_summarised_from_the_review():
+    assert _pieces("2025年民生方面有哪些安排?") == []  # the plan's part says 民生 in other words
+    got = _pieces("2024年民生方面取得了哪些成绩?")
+    assert got and "新建养老服务中心6个" in " ".join(p.text for p in got)

@@ -1,0 +1,45 @@
+"""Pieces of answers (rag.compose): the headline figures of a report, found from its
+figures (rag.facts) on a synthetic county report written for this test."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from rag import load
+from rag.compose import headline
+from rag.facts import extract_figures
+from rag.route import Route
+from rag.structure import sections
+from rag.types import Document, Report
+
+REPORT = "\n".join([
+    "某县2025年政府工作报告",
+    "一、2024年工作回顾",
+    "过去一年，全县经济社会发展总体平稳。一是经济运行回升向好。全县地区生产总值增长5.2%，经济总量突破600亿元。"
+    "一般公共预算收入达到41.3亿元、增长3.1%，居民消费价格上涨0.4%，城镇调查失业率平均为4.6%。二是产业加快升级。"
+    "新增高新技术企业45家。",
+    "二、2025年主要目标",
+    "全县经济社会发展的主要预期目标是：地区生产总值增长5.5%左右；一般公共预算收入增长4%；城镇调查失业率5.5%以内。",
+])
+
+
+def _corpus():
+    rep = Report(id="mou-2025", file="m.txt", title="", region="", level="", year=2025, review_years=(2024,),
+                 plan_years=(2025,), key="k")
+    doc = Document(report=rep, path="", text=REPORT, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(REPORT))
+    secs = sections(doc)
+    figs = extract_figures(doc, secs)
+    return SimpleNamespace(figures=lambda key: figs, text=lambda key: REPORT,
+                           section_at=lambda key, pos: next((s for s in reversed(secs) if s.start <= pos), None))
+
+
+def test_headline_results_take_in_the_figure_sentences_before_and_after_the_busiest():
+    p = headline(_corpus(), Route("", 2024, "result", ("k",)), "result")
+    assert p.text.startswith("全县地区生产总值增长5.2%，经济总量突破600亿元。")
+    assert p.text.endswith("城镇调查失业率平均为4.6%。") and "二是" not in p.text
+    assert REPORT[p.start:p.end] == p.text
+
+
+def test_headline_targets():
+    p = headline(_corpus(), Route("", 2025, "target", ("k",)), "target")
+    assert p.text.startswith("全县经济社会发展的主要预期目标是") and "5.5%左右" in p.text
