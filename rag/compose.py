@@ -19,7 +19,7 @@ from .query import Part, Query
 from .retrieve import Result
 from .route import Route
 from .support import clause_for, stated, supports
-from .compose_lists import announced_end, announces, items_after, lists_about
+from .compose_lists import announced_end, announces, items_after, lists_about, parallel_heads
 from .lexicon import pattern
 from .text.sentences import full_sentence, one_line
 from .types import Figure, Piece, Span
@@ -132,6 +132,8 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
                 continue  # "“十项行动”是哪十项": a sentence that only names the group does not list it
             if q.intent in ("list", "summary"):
                 items = items_after(corpus.text(s.key), s.end)
+                if len(items) < 2 or items[0][0] - s.end >= 200:  # or run-in heads in parallel
+                    items = parallel_heads(corpus.text(s.key), s.end, s.end + 2500)
                 if len(items) >= 2 and items[0][0] - s.end < 200:
                     full = corpus.text(s.key)
                     lines = [one_line(s.text)] + [one_line(full[a:b]) for a, b in items]

@@ -33,6 +33,22 @@ def items_after(text: str, end: int, limit: int = 2500, max_items: int = 12) -> 
     return out
 
 
+def parallel_heads(text: str, start: int, end: int, max_chars: int = 16, min_items: int = 3) -> list[tuple[int, int]]:
+    """Run-in heads in parallel right after ``start`` in one paragraph ("坚持高质量发展。…
+    坚持稳中求进、以进促稳。…坚持守正创新、先立后破。…"): short sentences without a figure
+    or a comma that open with the same two characters, each followed by its detail."""
+    end = min(end, len(text))
+    stop = text.find("\n", start)
+    sents = split_sentences(text, start, end if stop < 0 else min(end, stop))
+    short = [(a, b) for a, b in sents if len(text[a:b].strip("。！； ")) <= max_chars
+             and not re.search(r"[，,：:\d]", text[a:b])]
+    by_open: dict[str, list[tuple[int, int]]] = {}
+    for a, b in short:
+        by_open.setdefault(text[a:a + 2], []).append((a, b))
+    best = max(by_open.values(), key=len, default=[])
+    return best if len(best) >= min_items else []
+
+
 def announced_end(text: str, a: int, b: int, limit: int = 600, enum_only: bool = False) -> int:
     """A sentence that announces a list ("要重点把握以下几个方面。") runs on through the
     items that follow it (一是…、二要…、（一）…); returns the new end."""

@@ -39,3 +39,15 @@ def test_lists_about_counts_items_in_the_sentence_or_after_it():
     assert not lists_about(TEXT, a, b, 6)
     s = "培育新材料、新能源和生物医药产业。"
     assert lists_about(s, 0, len(s), 3)
+
+
+def test_parallel_run_in_heads_after_a_sentence():
+    from rag.compose_lists import parallel_heads
+
+    text = ("做好今年工作，必须坚持党的全面领导。坚持改革创新。破除体制机制障碍，激发市场活力。"
+            "坚持开放合作、互利共赢。深度融入区域协同发展。坚持人民至上。办好民生实事12件。\n"
+            "今年重点抓好以下工作。坚持项目为王。")
+    start = text.index("坚持改革创新")
+    got = [text[a:b] for a, b in parallel_heads(text, start, len(text))]
+    assert got == ["坚持改革创新。", "坚持开放合作、互利共赢。", "坚持人民至上。"]  # not past the paragraph
+    assert parallel_heads("坚持改革创新。破除障碍，激发活力。坚持人民至上。办好实事。", 0, 40) == []  # two are not a list
