@@ -19,15 +19,10 @@ from .lexicon import lexicon
 from .query import Query
 from .route import Route
 from .settings import RetrievalWeights
-from .support import has_term
+from .support import defines, has_term
 from .text.numbers import has_figure
 from .text.sentences import split_sentences
 from .types import Chunk, Span
-
-
-def _defined_as() -> str:
-    """What follows a term where the report defines it ("“五减”是指…")."""
-    return lexicon().phrasing["patterns"]["defined_as"]
 
 
 @dataclass(frozen=True)
@@ -247,8 +242,8 @@ class Retriever:
                     score += w.bonus_list_count
                 if q.list_count and any(_list_before(flat, t, q.list_count) for t in q.topic):
                     score += 2 * w.bonus_list_count  # "…和幸福家园“五大建设”": the N items right before the name
-            if q.intent == "define" and any(re.search(re.escape(t) + _defined_as(), flat) for t in q.topic):
-                score += 2 * w.bonus_list_count  # "“五减”是指…": the definition itself
+            if defines(q, flat):
+                score += w.bonus_definition  # "“五减”是指…": the definition itself
             if len(content) >= 4:
                 m = SequenceMatcher(None, content, flat, autojunk=False).find_longest_match(0, len(content), 0, len(flat))
                 if m.size >= 3:

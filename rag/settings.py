@@ -48,6 +48,7 @@ class RetrievalWeights:
     penalty_other_year: float = 0.08  # its section names only other years
     penalty_period: float = 0.2  # a multi-year figure (五年/累计/年均) for a one-year question
     bonus_list_count: float = 0.15  # a list question's count ("哪五个") matches the sentence's enumeration
+    bonus_definition: float = 1.0  # a "what is X" question: the sentence defining X ("“五减”是指…") above any mention of it
     bonus_phrase: float = 0.25  # × the longest stretch of the question's own words found in the sentence (0–1)
     passage_mix: float = 0.4  # final passage score: mix * fused + (1 - mix) * best sentence
 

@@ -74,6 +74,16 @@ def is_period(sentence: str) -> bool:
     return any(w in sentence for w in pc["words"]) or any(re.search(p, sentence) for p in pc["patterns"])
 
 
+def defines(q: Query, sentence: str) -> bool:
+    """A "what is X" question and a sentence where the report defines X ("“五减”是指…",
+    a glossary's "五减（P15）：是指…")."""
+    if q.intent != "define":
+        return False
+    after = lexicon().phrasing["patterns"]["defined_as"]
+    flat = sentence.replace(" ", "")
+    return any(re.search(re.escape(t) + after, flat) for t in q.topic)
+
+
 def supports(q: Query, part: Part | None, route: Route, sentence: str, section: str, section_kind: str,
              report: Report | None, weights) -> bool:
     """The whole check for one sentence and one part (``part`` None: the question as a whole)."""
@@ -84,6 +94,8 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
         return False  # "年均增长多少" needs the sentence's own 年均
     if not q.period and not in_time(route, section_kind, sentence, report, q.years or ((route.year,) if route.year else ())):
         return False
+    if part is None and defines(q, sentence):
+        return True  # the definition itself, however few of the question's words it repeats
     if part is not None and part.indicator:
         if not names_indicator(part, sentence):
             return False

@@ -1,0 +1,23 @@
+"""Whether a sentence supports an answer (rag.support): here, a definition answering a
+"what is X" question, in the body and in a glossary entry."""
+from __future__ import annotations
+
+from rag.query import analyze
+from rag.route import Route
+from rag.settings import AnswerWeights
+from rag.support import defines, supports
+
+Q = analyze("某县“三改一拆”行动中的“三改一拆”具体指什么?")
+
+
+def test_a_definition_supports_a_what_is_question_however_few_words_it_repeats():
+    for sentence in ("“三改一拆”是指旧住宅区、旧厂区、城中村改造和拆除违法建筑。",
+                     "**三改一拆（P12）：**是指旧住宅区、旧厂区、城中村改造和拆除违法建筑。",
+                     "三改一拆(第5页): 旧住宅区、旧厂区、城中村改造和拆除违法建筑。"):
+        assert Q.intent == "define" and defines(Q, sentence), sentence
+        assert supports(Q, None, Route(), sentence, "附件 > 名词解释", "other", None, AnswerWeights())
+
+
+def test_a_mention_is_not_a_definition():
+    assert not defines(Q, "深入推进“三改一拆”行动，完成改造面积120万平方米。")
+    assert not defines(analyze("某县2024年GDP增长多少?"), "“三改一拆”是指旧住宅区改造。")
