@@ -284,3 +284,9 @@ def test_a_report_year_belongs_to_the_region_whose_report_it_names():
     assert q2.report_year == 2023 and 0 not in q2.report_years
     q3 = ask("海曙区2020年报告和宁波市2023年报告中关于龙观乡的内容")
     assert q3.report_years == (2020, 2023)
+
+
+def test_a_place_name_inside_a_proper_name_is_not_a_region_asked():
+    assert ask("宁波舟山港2022年货物吞吐量是多少?").regions == (NINGBO,)  # the port, not 舟山市
+    assert ask("南京大学2024年招生多少人?").regions == ()
+    assert ask("舟山2022年GDP增长多少?").regions == ("浙江省/舟山市",)
