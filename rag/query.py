@@ -168,7 +168,7 @@ def _report_years_by_region(q: str, names: tuple[str, ...], rep: list) -> tuple[
         if len(mine) > 1:
             return ()
         if not mine and not pattern("own_report").match(q[s + len(n):]):
-            return ()  # "宁波和慈溪2023年报告": one year for both
+            return ()  # "苏州和无锡2023年报告": one year for both
         out.append(int(mine[0].group(1) or mine[0].group(2)) if mine else 0)
     return tuple(out)
 
@@ -189,7 +189,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     if m:
         report_year = int(m.group(1) or m.group(2))
     aligned = _report_years_by_region(q, names, rep)
-    if aligned:  # "海曙区报告和宁波市2023年报告": the year is one region's report's, not the others'
+    if aligned:  # "西湖区报告和杭州市2023年报告": the year is one region's report's, not the others'
         report_years, report_year = aligned, 0
     years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(q)))
     span = pattern("year_span").search(q)

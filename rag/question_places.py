@@ -29,7 +29,7 @@ def region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple
     endings = tuple(lexicon().regions["entity_endings"])
     for h in hits:
         if q.startswith(endings, h.end) and h.alias not in corpus_aliases:
-            continue  # "宁波舟山港": a port's name, not the region 舟山
+            continue  # "广州港", "浙江大学": a proper name, not the region
         trusted = h.alias in corpus_aliases or len(h.alias) >= 3 or h.alias in lexicon().regions["national"]["aliases"]
         if not trusted:
             # a two-character name must be a word of its own here ("合作" in "区域合作" is not 合作市)

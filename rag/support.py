@@ -75,8 +75,8 @@ def is_period(sentence: str) -> bool:
 
 
 def defines(q: Query, sentence: str) -> bool:
-    """A "what is X" question and a sentence where the report defines X ("“五减”是指…",
-    a glossary's "五减（P15）：是指…")."""
+    """A "what is X" question and a sentence where the report defines X ("“三改一拆”是指…",
+    a glossary's "三改一拆（P12）：是指…")."""
     if q.intent != "define":
         return False
     after = lexicon().phrasing["patterns"]["defined_as"]
