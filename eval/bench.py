@@ -12,7 +12,10 @@ their own):
 (a) ``index``: the real embedder (the configured backend) indexes each folder of
     ``--paths`` (default ``seeds/`` and ``corpus/reports-2025``) into a temporary data
     directory: model load, then per folder seconds, chunks/s and reports/s (and the
-    share spent embedding); then a re-index of the unchanged folders.
+    share spent embedding); then a re-index of the unchanged folders. Each other
+    backend of ``--backends`` (e.g. ``torch``, the float32 model) then indexes the same
+    folders into a store of its own, and the configured backend's speed-up over it is
+    printed.
 (b) ``query``: extractive answers to a sample of gold questions about the indexed
     reports (``--questions``, default 30, from the dev gold halves): latency p50, p95
     and max of the first ask of each question, then of a repeat.
@@ -62,8 +65,8 @@ from .bench_common import REPO_ROOT, _err, _r, _settings, _temp_dir, pct, rss_mb
 from .bench_embed import bench_embed
 from .bench_fake_llm import fake_llm_server
 from .bench_load import bench_load
-from .bench_pipeline import (TABLE_TARGET_MS, _gold_questions, _index_targets, bench_index, bench_query,
-                             bench_summary, bench_table)
+from .bench_pipeline import (TABLE_TARGET_MS, _gold_questions, _index_targets, bench_index, bench_index_with,
+                             bench_query, bench_summary, bench_table)
 from .bench_report import format_report
 from .bench_scale import bench_scale
 
@@ -146,6 +149,9 @@ def run_bench(args, sections: list[str], log=_err) -> dict[str, Any]:
             idx = bench_index(svc, targets)
             if "index" in sections:
                 fig["index"] = idx
+                others = [b for b in _csv(args.backends) if b not in (svc.settings.embed.backend, "remote")]
+                if others:
+                    idx["against"] = [bench_index_with(b, targets, args.threads, idx) for b in others]
             files = {r.file for r in svc.corpus.reports}
             questions = _gold_questions([Path(g) for g in (args.gold or DEFAULT_GOLD)], files, n_questions)
             if "query" in sections:

@@ -59,6 +59,25 @@ def bench_index(svc, targets: list[Path]) -> dict[str, Any]:
     }
 
 
+def bench_index_with(backend: str, targets: list[Path], threads: int | None, ref: dict[str, Any]) -> dict[str, Any]:
+    """(a) again with another embedder backend, in a data directory of its own; ``ref`` is
+    the configured backend's run, whose chunks/s is compared with this one's."""
+    from dataclasses import replace
+
+    from rag.service import build
+
+    from .bench_common import _settings, _temp_dir
+
+    with _temp_dir("rag-bench-") as home:
+        s = _settings(home, threads)
+        svc = build(replace(s, embed=replace(s.embed, backend=backend)))
+        got = bench_index(svc, targets)
+        del svc
+    mine, theirs = ref["total"]["chunks_per_s"], got["total"]["chunks_per_s"]
+    return {"backend": backend, "model_load_s": got["model_load_s"], "total": got["total"],
+            "speedup": _r(mine / theirs, 2) if mine and theirs else None}
+
+
 def _gold_questions(golds: Sequence[Path], files: set[str], n: int) -> list[str]:
     """``n`` questions spread evenly over the gold items whose docs are all indexed
     (topped up with other items' questions when too few are)."""

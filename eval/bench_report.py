@@ -45,6 +45,11 @@ def format_report(fig: dict[str, Any]) -> str:
         t = i["total"]
         line(f"all: {t['reports']} reports, {t['chunks']} chunks",
              f"{_n(t['seconds'], ' s')} · {_n(t['chunks_per_s'])} chunks/s · {_n(t['reports_per_s'], '', 3)} reports/s")
+        for a in i.get("against", []):
+            t = a["total"]
+            line(f"{a['backend']}: {t['reports']} reports, {t['chunks']} chunks",
+                 f"{_n(t['seconds'], ' s')} · {_n(t['chunks_per_s'])} chunks/s · the configured backend is "
+                 f"{_n(a['speedup'], '×', 2)} as fast")
         line("sparse index build", _n(i["sparse_build_s"], " s"))
         line("re-index unchanged", f"{_n(i['reindex_unchanged_s'], ' s')} ({i['reindex_embedded']} chunks embedded)")
     if "query" in fig:

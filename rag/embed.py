@@ -22,7 +22,6 @@ plain text.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -39,6 +38,19 @@ class EmbedError(Exception):
 
 def default_model_dir(models_dir: Path) -> Path:
     return Path(models_dir) / "multilingual-e5-small"
+
+
+def _batches(texts: list[str], size: int, lanes: int) -> list[list[int]]:
+    """Indices of ``texts`` in batches of at most ``size``, longest texts first (as encode()
+    orders a list, so a batch carries little padding), evened out into whole rounds of
+    ``lanes`` batches so that no lane idles while another finishes a long last batch."""
+    if not texts:
+        return []
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    n = -(-len(texts) // size)
+    n = -(-n // lanes) * lanes if len(texts) >= lanes else n
+    per = -(-len(texts) // n)
+    return [order[b: b + per] for b in range(0, len(order), per)]
 
 
 def fast_bf16() -> bool:
@@ -59,6 +71,7 @@ class Embedder:
         self.requested = settings.model
         self._backend = None if settings.backend == "auto" else settings.backend
         self._model = None
+        self._executor = None
         self._lock = threading.Lock()
 
     @property
@@ -96,7 +109,7 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
 
                 # one thread answers a single short query fastest on a small shared CPU;
-                # RAG_TORCH_THREADS raises it (batches of passages use every CPU: _batch_threads)
+                # batches of passages use every CPU as several lanes of these threads (lanes())
                 torch.set_num_threads(self.settings.threads)
                 target = self.folder()
                 if self.backend.startswith("torch"):
@@ -112,37 +125,40 @@ class Embedder:
         return {"prompt_name": kind} if kind in prompts else {}
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None, progress=None) -> list[list[float]]:
-        """Embeddings of passages (normalised). ``progress(n)`` is called after each batch."""
+        """Embeddings of passages (normalised), in batches run side by side on :meth:`lanes`
+        threads. ``progress(n)`` is called after each batch, in order."""
         self.model()  # a model that cannot load fails before the first batch
-        batch_size = batch_size or self.settings.batch
-        # longest first, as encode() itself orders a list, so batches carry little padding;
-        # batches of our own only so that progress can be reported
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        batches = _batches(texts, batch_size or self.settings.batch, self.lanes())
         out: list[list[float] | None] = [None] * len(texts)
-        with self._batch_threads():
-            for b in range(0, len(order), batch_size):
-                idx = order[b: b + batch_size]
-                vecs = self._encode([texts[i] for i in idx], "passage", batch_size)
-                for i, v in zip(idx, vecs):
-                    out[i] = v.tolist()
-                if progress:
-                    progress(len(idx))
+
+        def run(idx: list[int]):
+            return idx, self._encode([texts[i] for i in idx], "passage", len(idx))
+
+        results = map(run, batches) if self.lanes() == 1 or len(batches) == 1 else self._pool().map(run, batches)
+        for idx, vecs in results:
+            for i, v in zip(idx, vecs):
+                out[i] = v.tolist()
+            if progress:
+                progress(len(idx))
         return out
 
-    @contextlib.contextmanager
-    def _batch_threads(self):
-        """Batches of passages on every CPU (``index_threads``); a question's single short
-        text stays on ``threads``, which answers it fastest on a small shared CPU."""
+    def lanes(self) -> int:
+        """Batches of passages embedded at once: on a small CPU, two batches on one thread
+        each beat one batch on two threads (a batch of short texts keeps two threads only
+        half busy). ``index_threads`` CPUs (default: all) divided by the threads of one
+        lane; an ONNX session parallelises inside itself, so it keeps one lane."""
         if not self.backend.startswith("torch"):
-            yield  # an ONNX session keeps the threads it was built with
-            return
-        import torch
+            return 1
+        cpus = self.settings.index_threads or os.cpu_count() or 1
+        return max(1, cpus // max(1, self.settings.threads))
 
-        torch.set_num_threads(self.settings.index_threads or os.cpu_count() or 1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(self.settings.threads)
+    def _pool(self):
+        with self._lock:
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._executor = ThreadPoolExecutor(self.lanes(), thread_name_prefix="embed")
+            return self._executor
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         return [v.tolist() for v in self._encode(texts, "query", self.settings.batch)]

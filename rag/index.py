@@ -1,5 +1,5 @@
 """Incremental indexing: discover → load → structure/chunk → embed what changed → store,
-one report at a time.
+one report at a time (each report embeds while the next is read and the one before is stored).
 
 Each report is committed on its own (chunks, text, then its manifest record), so an
 interrupted run keeps every report it finished and the next run resumes. Unchanged files
@@ -128,55 +128,51 @@ def index_paths(paths: list[Path], store: Store, settings, *, sparse=None, progr
     if progress:
         progress("plan", total=len(found))
 
-    for f in found:
-        name = str(f.path)
-        try:
-            if f.root not in catalogs:
-                try:
-                    catalogs[f.root] = load_catalog(f.root)
-                except CatalogError as e:
-                    log(f"warning: {e}; the catalog is ignored")
-                    catalogs[f.root] = {}
-            doc = load.read(f.path, f.root, catalogs[f.root], settings.max_file_mb)
-        except load.LoadError as e:
-            res.skipped.append((name, str(e)))
-            log(f"skipped {name}: {e}")
-            if "outside the reports folder" in str(e):
-                _drop_path(store, entries, str(f.path.absolute()), res, sparse, log)
-            continue
-        r = _unique_id(doc.report, taken)
-        if r is not doc.report:
-            from dataclasses import replace
+    with _Lane(store.embedder, progress) as lane:
+        for f in found:
+            name = str(f.path)
+            try:
+                if f.root not in catalogs:
+                    try:
+                        catalogs[f.root] = load_catalog(f.root)
+                    except CatalogError as e:
+                        log(f"warning: {e}; the catalog is ignored")
+                        catalogs[f.root] = {}
+                doc = load.read(f.path, f.root, catalogs[f.root], settings.max_file_mb)
+            except load.LoadError as e:
+                res.skipped.append((name, str(e)))
+                log(f"skipped {name}: {e}")
+                if "outside the reports folder" in str(e):
+                    _drop_path(store, entries, str(f.path.absolute()), res, sparse, log)
+                continue
+            r = _unique_id(doc.report, taken)
+            if r is not doc.report:
+                from dataclasses import replace
 
-            doc = replace(doc, report=r)
-        if progress:
-            progress("file", name=f.path.name)
-        seen_keys.add(r.key)
-        old = entries.get(r.key)
-        dup = by_sha.get(doc.sha256)
-        if dup and dup != r.key and dup in entries and Path(entries[dup].get("path", "")).exists():
-            res.skipped.append((name, f"same content as {entries[dup].get('found_path') or entries[dup].get('path')} (already indexed)"))
-            log(f"skipped {name}: same content as an indexed file")
-            continue
-        if r.guessed:
-            res.guessed.append((name, _found_line(r)))
-        if old and old.get("sha256") == doc.sha256 and old.get("settings") == skey and old.get("report") == report_to_dict(r):
-            res.unchanged.append(name)
-            continue
-        secs = sections(doc)
-        chunks = chunking.chunk(doc, chunk_settings)
-        if not chunks:
-            res.skipped.append((name, "no indexable text after page furniture"))
-            log(f"skipped {name}: no indexable text after page furniture")
-            continue
-        embedded, kept, gone = _commit(store, doc, secs, chunks, old, skey, f, res, progress)
-        if sparse is not None:
-            sparse.write_tokens(r.key, [(c.id, c.section + " " + c.text) for c in chunks])
-        by_sha[doc.sha256] = r.key
-        res.chunks_embedded += embedded
-        res.chunks_kept += kept
-        res.chunks_deleted += gone
-        (res.changed if old else res.added).append(name)
+                doc = replace(doc, report=r)
+            if progress:
+                progress("file", name=f.path.name)
+            seen_keys.add(r.key)
+            old = entries.get(r.key)
+            dup = by_sha.get(doc.sha256)
+            if dup and dup != r.key and dup in entries and Path(entries[dup].get("path", "")).exists():
+                res.skipped.append((name, f"same content as {entries[dup].get('found_path') or entries[dup].get('path')} (already indexed)"))
+                log(f"skipped {name}: same content as an indexed file")
+                continue
+            if r.guessed:
+                res.guessed.append((name, _found_line(r)))
+            if old and old.get("sha256") == doc.sha256 and old.get("settings") == skey and old.get("report") == report_to_dict(r):
+                res.unchanged.append(name)
+                continue
+            chunks = chunking.chunk(doc, chunk_settings)
+            if not chunks:
+                res.skipped.append((name, "no indexable text after page furniture"))
+                log(f"skipped {name}: no indexable text after page furniture")
+                continue
+            by_sha[doc.sha256] = r.key
+            # this report embeds while the one before it is stored and the next one is read
+            lane.put(_Job(doc, chunks, old, f, name, store, lane), lambda job: _finish(store, job, skey, res, sparse))
+    res.embed_seconds = lane.seconds
 
     # reports indexed from a folder given here whose file is gone
     for key, e in list(entries.items()):
@@ -196,21 +192,90 @@ def index_paths(paths: list[Path], store: Store, settings, *, sparse=None, progr
     return res
 
 
-def _commit(store: Store, doc, secs, chunks, old, skey, found, res: IndexResult, progress) -> tuple[int, int, int]:
-    r = doc.report
-    stored = store.stored_ids({"report_key": r.key}) if old else set()
-    metas = [chunk_metadata(c, r, i) for i, c in enumerate(chunks)]
-    new = [(c, m) for c, m in zip(chunks, metas) if c.id not in stored]
-    kept = [(c, m) for c, m in zip(chunks, metas) if c.id in stored]
-    if new:
-        t = time.perf_counter()
-        vecs = store.embedder.embed_passages([c.embed_text() for c, _ in new],
-                                             progress=(lambda n: progress("embedded", n=n)) if progress else None)
-        res.embed_seconds += time.perf_counter() - t
-        store.add([c.id for c, _ in new], [c.text for c, _ in new], vecs, [m for _, m in new])
-    if kept:
-        store.update_metadata([c.id for c, _ in kept], [m for _, m in kept])
+class _Job:
+    """One report on its way into the store: its new chunks embedding on the lane."""
+
+    def __init__(self, doc, chunks, old, found, name, store: Store, lane: "_Lane"):
+        r = doc.report
+        self.doc, self.chunks, self.old, self.found, self.name = doc, chunks, old, found, name
+        stored = store.stored_ids({"report_key": r.key}) if old else set()
+        metas = [chunk_metadata(c, r, i) for i, c in enumerate(chunks)]
+        self.new = [(c, m) for c, m in zip(chunks, metas) if c.id not in stored]
+        self.kept = [(c, m) for c, m in zip(chunks, metas) if c.id in stored]
+        self.vectors = lane.embed([c.embed_text() for c, _ in self.new]) if self.new else None
+
+
+class _Lane:
+    """Embeds one report in the background while the indexer reads the next and stores the
+    one before, so the CPUs that embed never wait on parsing or on the store. Reports are
+    stored in the order they were read, each once its vectors are back; progress events are
+    sent from the indexer's own thread."""
+
+    def __init__(self, embedder, progress):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.embedder, self.progress = embedder, progress
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="index-embed")
+        self.waiting: tuple | None = None
+        self.done: list[int] = []  # batch sizes embedded, not yet reported
+        self.seconds = 0.0
+
+    def embed(self, texts: list[str]):
+        def run():
+            t = time.perf_counter()
+            try:
+                return self.embedder.embed_passages(texts, progress=self.done.append)
+            finally:
+                self.seconds += time.perf_counter() - t
+
+        return self.pool.submit(run)
+
+    def put(self, job: _Job, finish) -> None:
+        """Queue ``job``; finish the one queued before it (its vectors are likely back)."""
+        if self.waiting:
+            self._finish(*self.waiting)
+        self.waiting = (job, finish)
+
+    def _finish(self, job: _Job, finish) -> None:
+        from concurrent.futures import TimeoutError as Pending
+
+        while job.vectors is not None:
+            try:
+                job.vectors = job.vectors.result(timeout=0.25)
+                break
+            except Pending:
+                self._report()
+        self._report()
+        finish(job)
+
+    def _report(self) -> None:
+        while self.done:
+            n = self.done.pop(0)
+            if self.progress:
+                self.progress("embedded", n=n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *_):
+        try:
+            if kind is None and self.waiting:
+                self._finish(*self.waiting)
+        finally:
+            self.waiting = None
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _finish(store: Store, job: _Job, skey: str, res: IndexResult, sparse) -> None:
+    """Store one report: its new chunks with their vectors, the kept chunks' metadata, its
+    text, then its manifest record (the record last: until then the report is not visible)."""
+    doc, chunks, old, r = job.doc, job.chunks, job.old, job.doc.report
+    if job.new:
+        store.add([c.id for c, _ in job.new], job.vectors, [m for _, m in job.new])
+    if job.kept:
+        store.update_metadata([c.id for c, _ in job.kept], [m for _, m in job.kept])
     store.set_text(r.key, doc.text)
+    secs = sections(doc)
     figures = extract_figures(doc, secs)
     pages = sorted((m.start, m.level) for m in doc.marks if m.kind == "page")
     ids = [c.id for c in chunks]
@@ -225,8 +290,8 @@ def _commit(store: Store, doc, secs, chunks, old, skey, found, res: IndexResult,
     store.set_entry(r.key, {
         "sha256": doc.sha256,
         "path": doc.path,
-        "found_path": str(found.path.absolute()),
-        "root": str(found.root),
+        "found_path": str(job.found.path.absolute()),
+        "root": str(job.found.root),
         "file": r.file,
         "format": doc.format,
         "encoding": doc.encoding,
@@ -243,7 +308,12 @@ def _commit(store: Store, doc, secs, chunks, old, skey, found, res: IndexResult,
     gone = set(old.get("ids", [])) - set(ids) if old else set()
     if gone:
         store.delete(sorted(gone))
-    return len(new), len(kept), len(gone)
+    if sparse is not None:
+        sparse.write_tokens(r.key, [(c.id, c.section + " " + c.text) for c in chunks])
+    res.chunks_embedded += len(job.new)
+    res.chunks_kept += len(job.kept)
+    res.chunks_deleted += len(gone)
+    (res.changed if old else res.added).append(job.name)
 
 
 def _remove(store: Store, key: str, e: dict, res: IndexResult, sparse) -> None:

@@ -6,8 +6,9 @@ app replicas and indexers share one store.
 
 Three collections per embedding model:
 
-* ``chunks-<model>``: the chunks with their vectors and metadata;
-* ``texts-<model>``: the text stored for each report (citations are offsets into it);
+* ``chunks-<model>``: the chunks' vectors and metadata (report, section, offsets);
+* ``texts-<model>``: the text stored for each report (citations are offsets into it),
+  compressed;
 * ``manifest-<model>``: one record per report (keyed by its stable ``key``): the file,
   its hash, the report's metadata, its sections, pages and figures, and the ids of its
   chunks.
@@ -20,8 +21,10 @@ record) becomes one :class:`StoreError` line with what to do about it.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import zlib
 import uuid
 from urllib.parse import urlparse
 
@@ -158,7 +161,9 @@ class Store:
 
     def set_entry(self, key: str, entry: dict) -> None:
         with guard("cannot write the index manifest", self.where):
-            self.manifest.upsert(ids=[key], documents=[json.dumps(entry, ensure_ascii=False)], embeddings=[[1.0]])
+            # ASCII escapes: Chroma's full-text index of documents is several times slower on
+            # Chinese text, and nothing searches the manifest by its words
+            self.manifest.upsert(ids=[key], documents=[json.dumps(entry)], embeddings=[[1.0]])
             self._bump()
 
     def delete_entry(self, key: str) -> None:
@@ -172,26 +177,35 @@ class Store:
 
     # --- texts ------------------------------------------------------------------------
     def set_text(self, key: str, text: str) -> None:
+        """The text is kept compressed in the record's metadata, not as its document: Chroma
+        full-text indexes every document, which for a whole report costs more than all the
+        rest of storing it, and nothing searches these texts by their words."""
+        packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
         with guard("cannot store a report text", self.where):
-            self.texts.upsert(ids=[key], documents=[text], embeddings=[[1.0]])
+            self.texts.upsert(ids=[key], documents=[""], metadatas=[{"zlib": packed}], embeddings=[[1.0]])
 
     def texts_of(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
         with guard("cannot read report texts", self.where):
-            got = self.texts.get(ids=list(keys), include=["documents"])
-            return dict(zip(got["ids"], got["documents"]))
+            got = self.texts.get(ids=list(keys), include=["documents", "metadatas"])
+            return {i: zlib.decompress(base64.b64decode(m["zlib"])).decode("utf-8") if m and "zlib" in m else d
+                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
     # --- chunks -----------------------------------------------------------------------
     def stored_ids(self, where: dict | None = None) -> set[str]:
         with guard("cannot read the chunk index", self.where):
             return set(self.chunks.get(where=where, include=[])["ids"])
 
-    def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metas: list[dict]) -> None:
+    def add(self, ids: list[str], vectors: list[list[float]], metas: list[dict]) -> None:
+        """Chunks are stored as vectors and metadata, without their text as a document: the
+        text is the report's between the offsets in the metadata (one copy, in ``texts``),
+        and Chroma's full-text index of documents, which nothing here searches, would double
+        the time the store takes to write them."""
         with guard("cannot write chunks", self.where):
             for i in range(0, len(ids), self._batch):
                 s = slice(i, i + self._batch)
-                self.chunks.upsert(ids=ids[s], documents=texts[s], embeddings=vectors[s], metadatas=metas[s])
+                self.chunks.upsert(ids=ids[s], embeddings=vectors[s], metadatas=metas[s])
 
     def update_metadata(self, ids: list[str], metas: list[dict]) -> None:
         with guard("cannot write chunks", self.where):
@@ -203,21 +217,6 @@ class Store:
         with guard("cannot delete chunks", self.where):
             for i in range(0, len(ids), self._batch):
                 self.chunks.delete(ids=ids[i: i + self._batch])
-
-    def chunk_rows(self, ids: list[str] | None = None) -> list[tuple[str, dict, str]]:
-        """(id, metadata, text) of the given chunks (all stored ones when ids is None)."""
-        with guard("cannot read the chunk index", self.where):
-            out = []
-            if ids is None:
-                total = self.chunks.count()
-                for off in range(0, total, self._batch):
-                    got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
-                    out += list(zip(got["ids"], got["metadatas"], got["documents"]))
-                return out
-            for i in range(0, len(ids), self._batch):
-                got = self.chunks.get(ids=ids[i: i + self._batch], include=["documents", "metadatas"])
-                out += list(zip(got["ids"], got["metadatas"], got["documents"]))
-            return out
 
     def query(self, vector: list[float], k: int, where: dict | None = None, active: set[str] | None = None):
         """Nearest visible chunks: [(id, similarity)], best first."""

@@ -65,7 +65,7 @@ class MemoryStore:
         self.embedder = embedder or FakeEmbedder()
         self._entries: dict[str, str] = {}  # key -> JSON (as Chroma stores it)
         self._texts: dict[str, str] = {}
-        self._chunks: dict[str, tuple[str, dict]] = {}
+        self._chunks: dict[str, dict] = {}  # id -> metadata
         self._version = "empty"
 
     def _bump(self):
@@ -101,23 +101,19 @@ class MemoryStore:
     def stored_ids(self, where=None):
         if not where:
             return set(self._chunks)
-        return {i for i, (_, m) in self._chunks.items() if all(m.get(k) == v for k, v in where.items())}
+        return {i for i, m in self._chunks.items() if all(m.get(k) == v for k, v in where.items())}
 
-    def add(self, ids, texts, vectors, metas):
-        for i, t, m in zip(ids, texts, metas):
-            self._chunks[i] = (t, dict(m))
+    def add(self, ids, vectors, metas):
+        for i, m in zip(ids, metas):
+            self._chunks[i] = dict(m)
 
     def update_metadata(self, ids, metas):
         for i, m in zip(ids, metas):
-            self._chunks[i] = (self._chunks[i][0], dict(m))
+            self._chunks[i] = dict(m)
 
     def delete(self, ids):
         for i in ids:
             self._chunks.pop(i, None)
-
-    def chunk_rows(self, ids=None):
-        ids = list(self._chunks) if ids is None else [i for i in ids if i in self._chunks]
-        return [(i, self._chunks[i][1], self._chunks[i][0]) for i in ids]
 
 
 def settings_for(home: Path):

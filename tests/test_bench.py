@@ -83,6 +83,14 @@ def test_the_report_has_every_figure_line():
     assert "held" in out and "within target" in out
 
 
+def test_the_index_run_of_another_backend_is_printed_with_the_speed_up():
+    fig = sample_fig()
+    fig["index"]["against"] = [{"backend": "torch", "model_load_s": 1.0, "speedup": 2.05,
+                                "total": {"reports": 5, "chunks": 291, "seconds": 20.5, "chunks_per_s": 14.2}}]
+    out = format_report(fig)
+    assert "torch: 5 reports, 291 chunks" in out and "14.20 chunks/s" in out and "2.05× as fast" in out
+
+
 def test_the_report_shows_what_went_wrong():
     fig = sample_fig()
     fig["table"]["within_target"] = False
@@ -218,16 +226,18 @@ def test_rag_bench_smallest_run(tmp_path, capsys, embedder):
     js = tmp_path / "bench.json"
     rc = main(["--quick", "--questions", "3", "--sentences", "16", "--scale", "1000", "--scale-queries", "5",
                "--load", "2", "--load-questions", "1", "--llm-delay", "0.4", "--llm-timeout", "0.2",
-               "--json", str(js)])
+               "--backends", "auto,torch", "--json", str(js)])
     out = capsys.readouterr().out
     assert rc == 0
     assert_lines(out, LINES)
     fig = json.loads(js.read_text(encoding="utf-8"))
     assert set(fig) >= {"settings", "index", "query", "summary", "table", "embed", "load", "scale"}
     assert fig["index"]["total"]["chunks"] > 0 and fig["index"]["reindex_embedded"] == 0
+    (vs,) = fig["index"]["against"]  # the same seed again, with the float32 model in a store of its own
+    assert vs["backend"] == "torch" and vs["total"]["chunks"] == fig["index"]["total"]["chunks"] and vs["speedup"] > 0
     assert fig["query"]["questions"] == 3 and fig["query"]["first"]["n"] + fig["query"]["n_errors"] == 3
     assert fig["summary"]["status"] == "ok" and fig["summary"]["reports"] == 1
-    assert fig["embed"]["backends"][0]["status"] == "ok"
+    assert [b["status"] for b in fig["embed"]["backends"]] == ["ok", "ok"]
     ld = fig["load"]
     assert ld["answered"] + ld["n_errors"] == 2 and ld["llm_requests"] >= 2
     assert fig["scale"]["sizes"][0]["stored"] == 1000

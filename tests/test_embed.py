@@ -82,15 +82,36 @@ def _chunks(name):
     return chunk(load.read(SEEDS / name, SEEDS))
 
 
-def test_batches_use_every_cpu_and_a_question_one_thread(settings):
+def test_batches_run_side_by_side_on_every_cpu_and_a_question_on_one_thread(settings):
+    """Two CPUs: batches of passages go to two lanes of one thread each, in whole rounds, and
+    come back in order with the vectors one lane gives; a question stays on one thread."""
+    import threading
+
     import torch
     from dataclasses import replace
 
-    from rag.embed import Embedder
+    from rag.embed import Embedder, _batches
 
-    e = Embedder(replace(settings.embed, backend="torch", threads=1, index_threads=2), settings.models_dir)
-    seen = []
-    e.embed_passages(["甲。", "乙。", "丙。"], batch_size=1, progress=lambda n: seen.append(torch.get_num_threads()))
-    assert seen == [2, 2, 2] and torch.get_num_threads() == 1
-    e.embed_query("问题")
+    texts = ["甲乙丙丁。", "乙。", "丙丙。", "丁丁丁。", "戊。"]
+    one = Embedder(replace(settings.embed, backend="torch", threads=1, index_threads=1), settings.models_dir)
+    two = Embedder(replace(settings.embed, backend="torch", threads=1, index_threads=2), settings.models_dir)
+    assert (one.lanes(), two.lanes()) == (1, 2)
+    seen, sizes = [], []
+    encode = two._encode
+
+    def spy(batch, kind, size):
+        seen.append((threading.current_thread().name, torch.get_num_threads()))
+        return encode(batch, kind, size)
+
+    two._encode = spy
+    got = two.embed_passages(texts, batch_size=2, progress=sizes.append)
+    assert sizes == [2, 2, 1]
+    assert {name.startswith("embed") for name, _ in seen} == {True} and {n for _, n in seen} == {1}
+    assert len({name for name, _ in seen}) == 2
+    ref = one.embed_passages(texts, batch_size=2)
+    assert max(abs(a - b) for u, v in zip(got, ref) for a, b in zip(u, v)) < 1e-5
+    two.embed_query("问题")
     assert torch.get_num_threads() == 1
+    # longest first; a report's 85 chunks in batches of ≤ 32 on 2 lanes: 4 even batches, not 32+32+21
+    assert _batches(texts, 2, 2) == [[0, 3], [2, 1], [4]] and _batches([], 2, 2) == []
+    assert [len(b) for b in _batches(["字" * (i % 7) for i in range(85)], 32, 2)] == [22, 22, 22, 19]

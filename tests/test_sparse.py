@@ -10,6 +10,7 @@ import shutil
 import pytest
 from fixtures_core import FIXTURE_REPORTS, MemoryStore, index_into
 
+from rag.corpus import Corpus
 from rag.index import remove_reports
 from rag.sparse import SparseIndex
 from rag.text.tokenize import tokenize, tokens_key
@@ -25,8 +26,7 @@ class Fetch:
 
     def __call__(self, ids):
         self.asked.append(list(ids))
-        rows = {i: (m, t) for i, m, t in self.store.chunk_rows(list(ids))}
-        return {i: m["section"] + " " + t for i, (m, t) in rows.items()}
+        return Corpus(self.store).search_texts(list(ids))
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def test_token_files_per_report(setup):
         toks = json.loads((sparse.tok_dir / f"{key}.json").read_text(encoding="utf-8"))
         assert sorted(toks) == sorted(e["ids"])
     toks = json.loads((sparse.tok_dir / f"{keys['suzhou-2024']}.json").read_text(encoding="utf-8"))
-    (cid,) = [i for i, m, t in store.chunk_rows() if "全年实现地区生产总值2.47万亿元" in t]
-    meta, text = next((m, t) for i, m, t in store.chunk_rows([cid]))
-    assert toks[cid] == tokenize(meta["section"] + " " + text)
+    corpus = Corpus(store)
+    (cid,) = [i for i in corpus.chunks if "全年实现地区生产总值2.47万亿元" in corpus.chunk(i).text]
+    assert toks[cid] == tokenize(corpus.chunk(cid).section + " " + corpus.chunk(cid).text)
     assert "地区生产总值" in toks[cid] and not {"的", "，", "。", "、"} & set(toks[cid])  # no stop words, no punctuation
 
 
