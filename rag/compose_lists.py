@@ -34,19 +34,48 @@ def items_after(text: str, end: int, limit: int = 2500, max_items: int = 12) -> 
 
 
 def parallel_heads(text: str, start: int, end: int, max_chars: int = 16, min_items: int = 3) -> list[tuple[int, int]]:
-    """Run-in heads in parallel right after ``start`` in one paragraph ("坚持高质量发展。…
-    坚持稳中求进、以进促稳。…坚持守正创新、先立后破。…"): short sentences without a figure
-    or a comma that open with the same two characters, each followed by its detail."""
+    """Run-in heads in parallel right after ``start``, each followed by its detail: sentences
+    of one paragraph that open with the same two characters ("坚持高质量发展。…坚持稳中求进、
+    以进促稳。…"; "围绕打造科技创新策源地，…。围绕打造新兴产业聚集地，…。"), else the first
+    sentences of the paragraphs that follow ("这五年，综合实力显著增强。…\n这五年，发展质量
+    持续提升。…"). A head is a short sentence without a figure, or a long sentence's short
+    first clause; heads that are all one lead ("这五年") are not a list."""
     end = min(end, len(text))
     stop = text.find("\n", start)
-    sents = split_sentences(text, start, end if stop < 0 else min(end, stop))
-    short = [(a, b) for a, b in sents if len(text[a:b].strip("。！； ")) <= max_chars
-             and not re.search(r"[，,：:\d]", text[a:b])]
+    inside = _parallel(text, split_sentences(text, start, end if stop < 0 else min(end, stop)), max_chars)
+    if len(inside) >= min_items or stop < 0:
+        return inside if len(inside) >= min_items else []
+    firsts, part = [], pattern("part_start", "items")
+    for para in re.finditer(r"[^\n]+", text[stop:end]):
+        sents = split_sentences(text, stop + para.start(), stop + para.end())
+        if not sents or part.match(text[sents[0][0]:sents[0][1]]):
+            break  # the next part of the report
+        firsts.append(sents[0])
+    lead = _parallel(text, firsts, max_chars)
+    return lead if len(lead) >= min_items and firsts and lead[0][0] == firsts[0][0] else []
+
+
+def _parallel(text: str, sents: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """The largest group of sentences opening alike, as head spans (see parallel_heads)."""
     by_open: dict[str, list[tuple[int, int]]] = {}
-    for a, b in short:
-        by_open.setdefault(text[a:a + 2], []).append((a, b))
+    for a, b in sents:
+        head = _head(text, a, b, max_chars)
+        if head is not None:
+            by_open.setdefault(text[a:a + 2], []).append(head)
     best = max(by_open.values(), key=len, default=[])
-    return best if len(best) >= min_items else []
+    return best if len({text[a:b] for a, b in best}) == len(best) else []
+
+
+def _head(text: str, a: int, b: int, max_chars: int) -> tuple[int, int] | None:
+    sentence = text[a:b]
+    if re.search(r"\d", sentence):
+        clause = re.match(r"[^，,：:；;。]+", sentence)
+        return (a, a + clause.end()) if clause and len(clause.group()) <= max_chars + 4 \
+            and not re.search(r"\d", clause.group()) and clause.end() < len(sentence.rstrip("。！； ")) else None
+    if len(sentence.strip("。！； ")) <= max_chars + 4:
+        return a, b
+    clause = re.match(r"[^，,：:；;。]+", sentence)
+    return (a, a + clause.end()) if clause and len(clause.group()) <= max_chars + 4 else None
 
 
 def announced_end(text: str, a: int, b: int, limit: int = 600, enum_only: bool = False) -> int:

@@ -51,3 +51,22 @@ def test_parallel_run_in_heads_after_a_sentence():
     got = [text[a:b] for a, b in parallel_heads(text, start, len(text))]
     assert got == ["坚持改革创新。", "坚持开放合作、互利共赢。", "坚持人民至上。"]  # not past the paragraph
     assert parallel_heads("坚持改革创新。破除障碍，激发活力。坚持人民至上。办好实事。", 0, 40) == []  # two are not a list
+
+
+def test_parallel_heads_as_first_clauses_and_as_paragraph_openings():
+    from rag.compose_lists import parallel_heads
+
+    # long sentences opening alike: each head is its first clause
+    text = ("建设“两城一区”是主线。聚焦打造科创名城，建设实验室体系，培育高新技术企业500家。"
+            "聚焦打造制造强城，实施产业链提升行动，推动传统产业改造升级。聚焦打造开放新区，拓展国际航线，扩大跨境电商规模。")
+    got = [text[a:b] for a, b in parallel_heads(text, text.index("。") + 1, len(text))]
+    assert got == ["聚焦打造科创名城", "聚焦打造制造强城", "聚焦打造开放新区"]
+    # the paragraphs after a sentence open alike ("这三年，…。"), with a detail line between
+    text = ("过去三年极不平凡。\n这三年，产业基础更加坚实。工业增加值年均增长7%。\n"
+            "这三年，城乡面貌明显改善。\n新建道路120公里。\n这三年，群众生活持续改善。居民收入年均增长6%。\n"
+            "二、今后一年的工作\n这一年，重点抓好三件事。")
+    got = [text[a:b] for a, b in parallel_heads(text, text.index("。") + 1, len(text))]
+    assert got == ["这三年，产业基础更加坚实。", "这三年，城乡面貌明显改善。", "这三年，群众生活持续改善。"]
+    # not when the paragraph right after opens otherwise, nor when every head is one lead
+    assert parallel_heads("总体看。\n另起一段。\n这三年，甲。\n这三年，乙。\n这三年，丙。", 4, 60) == []
+    assert parallel_heads("总体看。这三年，工业增长7%。这三年，农业增长3%。这三年，服务业增长6%。", 0, 60) == []
