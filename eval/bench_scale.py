@@ -126,18 +126,17 @@ def bench_scale(sizes: list[int], queries: int, log=_err) -> dict[str, Any]:
                 m = min(step, n - s)
                 v = rng.standard_normal((m, SCALE_DIM), dtype=np.float32)
                 v /= np.linalg.norm(v, axis=1, keepdims=True)
-                ids, texts, metas = [], [], []
+                ids, metas = [], []
                 for i in range(s, s + m):
                     rep = i % n_rep
-                    region, text, toks = real[(i * 7919) % len(real)]
+                    _, text, toks = real[(i * 7919) % len(real)]
                     name, year = names[rep], 2015 + rep % 11
-                    texts.append(text.replace(region, name) if region else text)
                     ids.append(f"c{i:07d}")
                     tokens.setdefault(f"r{rep:05d}", {})[ids[-1]] = [name, str(year)] + toks
                     metas.append({"report_key": f"r{rep:05d}", "report_id": f"r{rep:05d}", "doc": f"r{rep:05d}.txt",
                                   "region": name, "year": year, "section": "", "section_kind": "other", "start": 0,
                                   "end": len(text), "ord": i // n_rep, "page": 0, "tokens": len(toks), "hash": f"{i:x}"})
-                store.add(ids, texts, v, metas)
+                store.add(ids, v, metas)
             add_s = time.perf_counter() - t0
             for key, toks in tokens.items():
                 sparse.write_token_lists(key, toks)
