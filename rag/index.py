@@ -128,7 +128,7 @@ def index_paths(paths: list[Path], store: Store, settings, *, sparse=None, progr
     if progress:
         progress("plan", total=len(found))
 
-    with _Lane(store.embedder, progress) as lane:
+    with _Lane(store.embedder, progress, lambda job: _finish(store, job, skey, res, sparse)) as lane:
         for f in found:
             name = str(f.path)
             try:
@@ -171,7 +171,7 @@ def index_paths(paths: list[Path], store: Store, settings, *, sparse=None, progr
                 continue
             by_sha[doc.sha256] = r.key
             # this report embeds while the one before it is stored and the next one is read
-            lane.put(_Job(doc, chunks, old, f, name, store, lane), lambda job: _finish(store, job, skey, res, sparse))
+            lane.put(_Job(doc, chunks, old, f, name, store, lane))
     res.embed_seconds = lane.seconds
 
     # reports indexed from a folder given here whose file is gone
@@ -202,7 +202,8 @@ class _Job:
         metas = [chunk_metadata(c, r, i) for i, c in enumerate(chunks)]
         self.new = [(c, m) for c, m in zip(chunks, metas) if c.id not in stored]
         self.kept = [(c, m) for c, m in zip(chunks, metas) if c.id in stored]
-        self.vectors = lane.embed([c.embed_text() for c, _ in self.new]) if self.new else None
+        self.embedding = lane.embed([c.embed_text() for c, _ in self.new]) if self.new else None  # a Future
+        self.vectors: list[list[float]] = []
 
 
 class _Lane:
@@ -211,12 +212,12 @@ class _Lane:
     stored in the order they were read, each once its vectors are back; progress events are
     sent from the indexer's own thread."""
 
-    def __init__(self, embedder, progress):
+    def __init__(self, embedder, progress, finish):
         from concurrent.futures import ThreadPoolExecutor
 
-        self.embedder, self.progress = embedder, progress
+        self.embedder, self.progress, self.finish = embedder, progress, finish
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="index-embed")
-        self.waiting: tuple | None = None
+        self.waiting: _Job | None = None
         self.done: list[int] = []  # batch sizes embedded, not yet reported
         self.seconds = 0.0
 
@@ -230,23 +231,23 @@ class _Lane:
 
         return self.pool.submit(run)
 
-    def put(self, job: _Job, finish) -> None:
-        """Queue ``job``; finish the one queued before it (its vectors are likely back)."""
+    def put(self, job: _Job) -> None:
+        """Queue ``job`` (its embedding has started); store the one queued before it."""
         if self.waiting:
-            self._finish(*self.waiting)
-        self.waiting = (job, finish)
+            self._finish(self.waiting)
+        self.waiting = job
 
-    def _finish(self, job: _Job, finish) -> None:
+    def _finish(self, job: _Job) -> None:
         from concurrent.futures import TimeoutError as Pending
 
-        while job.vectors is not None:
+        while job.embedding is not None:
             try:
-                job.vectors = job.vectors.result(timeout=0.25)
+                job.vectors = job.embedding.result(timeout=0.25)
                 break
             except Pending:
                 self._report()
         self._report()
-        finish(job)
+        self.finish(job)
 
     def _report(self) -> None:
         while self.done:
@@ -260,7 +261,7 @@ class _Lane:
     def __exit__(self, kind, *_):
         try:
             if kind is None and self.waiting:
-                self._finish(*self.waiting)
+                self._finish(self.waiting)
         finally:
             self.waiting = None
             self.pool.shutdown(wait=False, cancel_futures=True)
