@@ -152,7 +152,8 @@ class Answerer:
             return [p] if p else []
         if q.intent == "summary":
             if is_headline_summary(q):
-                p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"))
+                p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"),
+                             frozenset(part.indicator for part in q.parts if part.indicator))
                 if p:
                     return [p]
             got = section_pieces(q, route, self.corpus, w)

@@ -145,13 +145,15 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
     return None
 
 
-def headline(corpus: Corpus, route: Route, time: str) -> Piece | None:
+def headline(corpus: Corpus, route: Route, time: str, indicators: frozenset[str] = frozenset()) -> Piece | None:
     """The sentence stating the most (and most central) figures of the asked kind: "主要预期
     目标是：…", "全年实现地区生产总值…；一般公共预算收入…"; with the sentences right before
-    and after it that carry more of them."""
+    and after it that carry more of them. ``indicators``: only figures of these count (a
+    summary asked about some indicators is not answered by a sentence of others)."""
     lex = lexicon()
     for key in route.reports:
-        figs = [f for f in corpus.figures(key) if f.kind == time and (not route.year or f.year == route.year)]
+        figs = [f for f in corpus.figures(key) if f.kind == time and (not route.year or f.year == route.year)
+                and (not indicators or f.indicator in indicators)]
         if not figs:
             continue
         text = corpus.text(key)

@@ -43,3 +43,10 @@ def test_headline_results_take_in_the_figure_sentences_before_and_after_the_busi
 def test_headline_targets():
     p = headline(_corpus(), Route("", 2025, "target", ("k",)), "target")
     assert p.text.startswith("全县经济社会发展的主要预期目标是") and "5.5%左右" in p.text
+
+
+def test_headline_of_asked_indicators_only():
+    """A summary asked about some indicators is answered by a sentence stating them, or not at all."""
+    p = headline(_corpus(), Route("", 2024, "result", ("k",)), "result", frozenset({"hightech_firms"}))
+    assert p.text == "新增高新技术企业45家。"
+    assert headline(_corpus(), Route("", 2024, "result", ("k",)), "result", frozenset({"grain"})) is None
