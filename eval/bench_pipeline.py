@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .bench_common import REPO_ROOT, _err, _lat, _r, _short, pct
+from .bench_common import REPO_ROOT, _err, _lat, _r, _settings, _short, _temp_dir, pct
 
 TABLE_TARGET_MS = 200.0
 
@@ -65,8 +65,6 @@ def bench_index_with(backend: str, targets: list[Path], threads: int | None, ref
     from dataclasses import replace
 
     from rag.service import build
-
-    from .bench_common import _settings, _temp_dir
 
     with _temp_dir("rag-bench-") as home:
         s = _settings(home, threads)

@@ -33,7 +33,7 @@ def items_after(text: str, end: int, limit: int = 2500, max_items: int = 12) -> 
     return out
 
 
-def parallel_heads(text: str, start: int, end: int, max_chars: int = 16, min_items: int = 3) -> list[tuple[int, int]]:
+def parallel_heads(text: str, start: int, end: int, max_chars: int = 20, min_items: int = 3) -> list[tuple[int, int]]:
     """Run-in heads in parallel right after ``start``, each followed by its detail: sentences
     of one paragraph that open with the same two characters ("坚持高质量发展。…坚持稳中求进、
     以进促稳。…"; "围绕打造科技创新策源地，…。围绕打造新兴产业聚集地，…。"), else the first
@@ -67,15 +67,19 @@ def _parallel(text: str, sents: list[tuple[int, int]], max_chars: int) -> list[t
 
 
 def _head(text: str, a: int, b: int, max_chars: int) -> tuple[int, int] | None:
+    """The head of sentence ``text[a:b]``: itself when short and without a figure, else its
+    first clause (up to ，：； not 、) when that is short, and, in a sentence with a figure,
+    holds none and leaves the rest as its detail."""
     sentence = text[a:b]
-    if re.search(r"\d", sentence):
-        clause = re.match(r"[^，,：:；;。]+", sentence)
-        return (a, a + clause.end()) if clause and len(clause.group()) <= max_chars + 4 \
-            and not re.search(r"\d", clause.group()) and clause.end() < len(sentence.rstrip("。！； ")) else None
-    if len(sentence.strip("。！； ")) <= max_chars + 4:
+    figure = re.search(r"\d", sentence)
+    if not figure and len(sentence.strip("。！； ")) <= max_chars:
         return a, b
     clause = re.match(r"[^，,：:；;。]+", sentence)
-    return (a, a + clause.end()) if clause and len(clause.group()) <= max_chars + 4 else None
+    if not clause or len(clause.group()) > max_chars:
+        return None
+    if figure and (re.search(r"\d", clause.group()) or clause.end() >= len(sentence.rstrip("。！； "))):
+        return None
+    return a, a + clause.end()
 
 
 def announced_end(text: str, a: int, b: int, limit: int = 600, enum_only: bool = False) -> int:

@@ -128,13 +128,14 @@ class Embedder:
         """Embeddings of passages (normalised), in batches run side by side on :meth:`lanes`
         threads. ``progress(n)`` is called after each batch, in order."""
         self.model()  # a model that cannot load fails before the first batch
-        batches = _batches(texts, batch_size or self.settings.batch, self.lanes())
+        lanes = self.lanes()
+        batches = _batches(texts, batch_size or self.settings.batch, lanes)
         out: list[list[float] | None] = [None] * len(texts)
 
         def run(idx: list[int]):
             return idx, self._encode([texts[i] for i in idx], "passage", len(idx))
 
-        results = map(run, batches) if self.lanes() == 1 or len(batches) == 1 else self._pool().map(run, batches)
+        results = map(run, batches) if lanes == 1 or len(batches) == 1 else self._pool().map(run, batches)
         for idx, vecs in results:
             for i, v in zip(idx, vecs):
                 out[i] = v.tolist()
