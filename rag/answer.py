@@ -19,7 +19,7 @@ from . import guard, tokens
 from .compose import (Draft, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
                       signoff_piece, source_piece, speaker_piece)
 from .compose_lists import counted_pieces, group_pieces
-from .compose_sections import section_pieces
+from .compose_sections import period_pieces, section_pieces
 from .corpus import Corpus
 from .lexicon import lexicon, pattern
 from .query import Query, analyze
@@ -150,6 +150,10 @@ class Answerer:
         if q.intent == "source":
             p = source_piece(route, self.corpus)
             return [p] if p else []
+        if q.intent in ("summary", "list") and q.period:
+            got = period_pieces(q, route, self.corpus, w.max_summary_lines)
+            if got:
+                return got
         if q.intent == "summary":
             if is_headline_summary(q):
                 p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"),

@@ -4,8 +4,10 @@ by its opening and its key-figure sentences; every line cited.
 """
 from __future__ import annotations
 
+import re
+
 from .corpus import Corpus
-from .lexicon import pattern
+from .lexicon import lexicon, pattern
 from .query import Query
 from .route import Route
 from .structure import children, subtree_end
@@ -70,6 +72,82 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
                                                                                subtree_end(secs, best)):
             return []  # a list is the section's items; its opening sentences are not
         return summarize_section(route, corpus, key, best, weights.max_summary_lines)
+    return []
+
+
+def _period_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lex = lexicon()
+    opens = tuple(w.replace("“", "").replace("”", "") for w in lex.meta["review_period"])
+    return opens, tuple(lex.cues["period"]["words"]) + opens
+
+
+def _plans_ahead(question: str, report_year: int) -> bool:
+    """The question asks about a period the report plans ("今后五年", "“十四五”" in a 2021
+    report), not one it reviews."""
+    lex = lexicon()
+    text = question.replace("“", "").replace("”", "")
+    if any(w.replace("“", "").replace("”", "") in text for w in lex.meta["plan_period"] if "时期" not in w):
+        return True
+    ends = [y for w, y in lex.cues["period_end"].items() if w.rstrip("末”") in text]
+    return bool(ends) and all(y >= report_year for y in ends)
+
+
+def _until_address(text: str, a: int, b: int) -> int:
+    """``b``, or the start of the first later paragraph that turns to the congress again
+    ("各位代表！上述成绩的取得来之不易…"): the end of a part's own text."""
+    for w in lexicon().meta["address_words"]:
+        at = text.find("\n", a)
+        while 0 <= at < b:
+            if text[at:b].lstrip().startswith(w):
+                b = at
+                break
+            at = text.find("\n", at + 1)
+    return b
+
+
+def _period_parts(text: str, start: int, end: int, opens: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The paragraphs of ``text[start:end]`` that open with a period ("过去五年，…"), each
+    running on to the next such paragraph; the last up to the next address to the congress."""
+    paras = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^\n]+", text[start:end])]
+    heads = [a for a, b in paras if text[a:b].strip().replace("“", "").replace("”", "").startswith(opens)]
+    bounds = heads[1:] + [_until_address(text, heads[-1], end)] if heads else []
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in zip(heads, bounds)]
+
+
+def period_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int) -> list[Piece]:
+    """A summary of a whole plan period's review, given as parallel parts that each open
+    with the period ("这五年，综合实力显著增强。…这五年，民生福祉不断增进。…"): the part
+    whose head names the question's topic (its key sentences), else every part's head with
+    its lead sentence."""
+    if not q.period or route.time == "target":
+        return []
+    opens, period = _period_words()
+    topic = [t for t in q.topic if len(t) >= 2 and not any(t in w for w in period)]
+    if sum(map(len, topic)) < 4:
+        topic = []  # one word ("发展") does not single out a part
+    for key in route.reports:
+        rep = corpus.report(key)
+        if rep is None or _plans_ahead(q.text, rep.year):
+            continue
+        text = corpus.text(key)
+        secs = corpus.sections(key)
+        for i, sec in enumerate(secs):
+            if sec.level != 1 or sec.kind != "review":
+                continue
+            parts = _period_parts(text, sec.body_start, subtree_end(secs, i), opens)
+            if len(parts) < 2:
+                continue
+            named = [(a, b) for a, b in parts if topic and all(t in text[a:text.find("。", a, b) + 1 or b] for t in topic)]
+            path = " > ".join(sec.path)
+            if len(named) == 1:
+                return [Piece(route.label, one_line(text[a:b]), key, a, b, path)
+                        for a, b in key_sentences(text, *named[0], max_lines)]
+            pieces = []
+            for a, b in parts[:max_lines]:
+                sents = split_sentences(text, a, b)
+                z = sents[1][1] if len(sents) > 1 and sents[0][1] - sents[0][0] < 24 else sents[0][1]
+                pieces.append(Piece(route.label, one_line(text[a:z]), key, a, z, path))
+            return pieces
     return []
 
 

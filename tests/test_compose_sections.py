@@ -81,3 +81,62 @@ def test_a_plan_question_is_not_summarised_from_the_review():
     assert _pieces("2025年民生方面有哪些安排?") == []  # the plan's part says 民生 in other words
     got = _pieces("2024年民生方面取得了哪些成绩?")
     assert got and "新建养老服务中心6个" in " ".join(p.text for p in got)
+
+
+# a county's 2021 report (written for this test): the year's review, then the five-year
+# plan period's, in parallel parts that each open with the period
+PERIOD = "\n".join([
+    "某县2021年政府工作报告",
+    "一、2020年和“十三五”时期工作回顾",
+    "（一）疫情防控有力有效",
+    "实现本地病例零新增，复工复产率100%。",
+    "（二）项目建设加快推进",
+    "实施重点项目86个，完成投资125亿元。",
+    "过去五年，经济实力跃上新台阶。全县地区生产总值达到512亿元，年均增长7.6%。一般公共预算收入年均增长9.1%。",
+    "过去五年，城乡面貌焕然一新。完成旧城改造240万平方米，新建农村公路680公里。",
+    "过去五年，民生福祉持续增进。累计新增城镇就业6.8万人，城乡居民收入比缩小到1.71。",
+    "各位代表！成绩来之不易。这是全县人民团结奋斗的结果。",
+    "二、“十四五”时期的主要目标",
+    "——发展能级显著提升。地区生产总值突破700亿元。",
+    "——民生保障更有温度。居民收入增长与经济增长同步。",
+    "三、2021年主要工作",
+    "（一）加快产业转型",
+    "新增规上工业企业50家。",
+])
+
+
+def _period(question: str):
+    from types import SimpleNamespace
+
+    from rag import load
+    from rag.compose_sections import period_pieces
+    from rag.query import analyze
+    from rag.route import Route
+    from rag.structure import sections
+    from rag.types import Document, Report
+
+    rep = Report(id="mou-2021", file="p.txt", title="", region="", level="", year=2021, review_years=(2020,),
+                 plan_years=(2021,), key="k")
+    doc = Document(report=rep, path="", text=PERIOD, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(PERIOD))
+    secs = sections(doc)
+    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: PERIOD, report=lambda key: rep)
+    q = analyze(question)
+    return [p.text for p in period_pieces(q, Route("", 0, q.time, ("k",)), corpus, 8)]
+
+
+def test_a_five_year_review_is_summarised_by_its_parallel_parts():
+    got = _period("“十三五”时期取得了哪些成就?")
+    assert len(got) == 3 and all(line.startswith("过去五年") for line in got)
+    assert "512亿元" in got[0] and "民生福祉持续增进" in got[2]
+
+
+def test_the_part_naming_the_topic_is_given_alone_without_the_address_after_it():
+    got = _period("过去五年民生福祉方面有哪些亮点?")
+    assert got[0].startswith("过去五年，民生福祉持续增进") and "6.8万人" in " ".join(got)
+    assert not any("各位代表" in line or "成绩来之不易" in line for line in got)
+
+
+def test_a_period_the_report_plans_or_a_single_year_is_not_a_review():
+    assert _period("“十四五”时期的主要目标是什么?") == []
+    assert _period("2020年项目建设有哪些成绩?") == []
