@@ -43,6 +43,18 @@ def inline_heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+def _named(term: str, label: str) -> float:
+    """How much of ``term`` a heading names: all of it, or half when the heading holds
+    only the last two characters of a longer term, its head ("扩大内需" in "聚力扩内需、
+    稳外需"; "对外开放" in "高水平开放"), since headings shorten what questions spell out."""
+    if term in label:
+        return len(term)
+    head = term[-2:]
+    if len(term) < 3 or head not in label or head in lexicon().cues["topic"]["generic"]:
+        return 0.0  # a generic head ("重大任务" → "任务") names no part
+    return 0.5 * len(term)
+
+
 def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:
     """A summary of the section the question names: its sub-heads (also those run into its
     paragraphs), each with its lead sentence."""
@@ -56,7 +68,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             if s.level == 0 or not s.path:
                 continue
             label = s.path[-1]
-            score = sum(len(t) for t in topic if t in label) / max(1, sum(len(t) for t in topic)) if topic else 0.0
+            score = sum(_named(t, label) for t in topic) / max(1, sum(len(t) for t in topic)) if topic else 0.0
             if not topic and len(s.path) == 1 and want and s.kind == want:
                 score = 0.5
             elif want and s.kind and s.kind != want:
@@ -123,8 +135,6 @@ def period_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int) -> lis
         return []
     opens, period = _period_words()
     topic = [t for t in q.topic if len(t) >= 2 and not any(t in w for w in period)]
-    if sum(map(len, topic)) < 4:
-        topic = []  # one word ("发展") does not single out a part
     for key in route.reports:
         rep = corpus.report(key)
         if rep is None or _plans_ahead(q.text, rep.year):

@@ -140,3 +140,13 @@ def test_the_part_naming_the_topic_is_given_alone_without_the_address_after_it()
 def test_a_period_the_report_plans_or_a_single_year_is_not_a_review():
     assert _period("“十四五”时期的主要目标是什么?") == []
     assert _period("2020年项目建设有哪些成绩?") == []
+
+
+def test_a_heading_may_shorten_a_term_to_its_head_but_a_generic_head_names_nothing():
+    from rag.compose_sections import _named
+
+    assert _named("扩大内需", "（一）聚力扩内需、稳外需") == 2.0
+    assert _named("对外开放", "打造内陆开放高地") == 2.0
+    assert _named("扩大内需", "扩大内需") == 4.0
+    assert _named("重大任务", "二、主要目标和任务") == 0.0
+    assert _named("外需", "稳外贸") == 0.0  # a two-character term is its own head

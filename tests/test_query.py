@@ -290,3 +290,12 @@ def test_a_place_name_inside_a_proper_name_is_not_a_region_asked():
     assert ask("宁波舟山港2022年货物吞吐量是多少?").regions == (NINGBO,)  # the port, not 舟山市
     assert ask("南京大学2024年招生多少人?").regions == ()
     assert ask("舟山2022年GDP增长多少?").regions == ("浙江省/舟山市",)
+
+
+def test_colloquial_section_questions_are_summaries():
+    for q in ("贵州去年在城市更新方面做了什么?", "今年在稳外贸方面有什么安排?", "明年准备怎么抓农村改革?",
+              "山东2023年教育方面干了哪些事?"):
+        assert analyze(q).intent == "summary", q
+    assert analyze("明年准备怎么抓农村改革?").time == "target"
+    # generic words name no part of a report
+    assert analyze("广西2024年经济社会发展取得了哪些成就?").topic == ()
