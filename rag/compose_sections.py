@@ -171,7 +171,10 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     end = subtree_end(secs, idx)
     heads = [(c.start, c.path[-1], c) for c in children(secs, idx)]
     known = {h[0] for h in heads}
-    for a, b in inline_heads(text, sec.body_start, end):
+    # a top part with sub-parts ("一、…" over "（一）…") is summarised by them, not by the
+    # heads run into their text
+    own_end = heads[0][0] if sec.level == 1 and len(heads) > 1 else end
+    for a, b in inline_heads(text, sec.body_start, own_end):
         # a child's own run-in head (after any indentation) is not a second head
         if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
                    for _, _, c in heads) and a not in known:

@@ -56,7 +56,7 @@ PARTS = "\n".join([
 ])
 
 
-def _pieces(question: str):
+def _pieces(question: str, text: str = PARTS):
     from types import SimpleNamespace
 
     from rag.compose_sections import section_pieces
@@ -69,10 +69,10 @@ def _pieces(question: str):
 
     rep = Report(id="mou-2025", file="m.txt", title="", region="", level="", year=2025, review_years=(2024,),
                  plan_years=(2025,), key="k")
-    doc = Document(report=rep, path="", text=PARTS, format="text", encoding="utf-8", sha256="",
-                   keep=load.content_spans(PARTS))
+    doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(text))
     secs = sections(doc)
-    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: PARTS)
+    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: text)
     q = analyze(question)
     return section_pieces(q, Route("", 0, q.time, ("k",)), corpus, AnswerWeights())
 
@@ -150,3 +150,24 @@ def test_a_heading_may_shorten_a_term_to_its_head_but_a_generic_head_names_nothi
     assert _named("扩大内需", "扩大内需") == 4.0
     assert _named("重大任务", "二、主要目标和任务") == 0.0
     assert _named("外需", "稳外贸") == 0.0  # a two-character term is its own head
+
+
+def test_a_top_part_is_summarised_by_its_sub_parts_not_the_heads_inside_them():
+    text = "\n".join([
+        "某州2025年政府工作报告",
+        "一、2024年工作回顾",
+        "（一）产业发展势头良好",
+        "一年来做了大量工作。工业提质增效。规上工业增加值增长8.2%，新增规上企业60家以上。服务业加快发展。服务业增加值增长6.1%，限上商贸企业增加到320家。",
+        "（二）改革开放持续深化",
+        "营商环境持续改善，新设经营主体2.1万户。",
+        "（三）民生保障更加有力",
+        "城镇新增就业1.5万人，新建幼儿园12所。",
+        "（四）安全底线牢牢守住",
+        "安全生产事故起数下降12%。",
+        "二、2025年工作安排",
+        "（一）加快产业转型",
+        "新增规上工业企业50家。",
+    ])
+    got = [p.text for p in _pieces("2024年工作回顾讲了哪几个方面?", text)]
+    assert [g[:7] for g in got[1:]] == ["（一）产业发展", "（二）改革开放", "（三）民生保障", "（四）安全底线"]
+    assert len(got) == 5 and not any(g.startswith(("工业提质增效", "服务业加快发展")) for g in got)

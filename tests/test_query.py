@@ -299,3 +299,12 @@ def test_colloquial_section_questions_are_summaries():
     assert analyze("明年准备怎么抓农村改革?").time == "target"
     # generic words name no part of a report
     assert analyze("广西2024年经济社会发展取得了哪些成就?").topic == ()
+
+
+def test_english_questions_for_the_main_figures_are_headline_summaries():
+    from rag.compose import is_headline_summary
+
+    for q in ("Summarize Hunan's main economic targets for 2025.", "What were the key 2024 economic indicators of Gansu?",
+              "Give an overview of Hubei's main economic and social results in 2024."):
+        assert is_headline_summary(analyze(q)), q
+    assert not is_headline_summary(analyze("Summarize Hunan's plans for rural revitalisation in 2025."))
