@@ -95,8 +95,9 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     if said(low, "source") and (has(low, i["source"]) or (english and has(low, i["source_en"]))) \
             and not n_parts:
         return "source"
+    unquoted = re.sub(r"“[^”]*”|\"[^\"]*\"", "", low)  # "“全国十大考古新发现”" is a name, not a count
     if has(low, i["define"]) or (english and has(low, i["define_en"])):
-        return "define"
+        return "list" if match(unquoted, i["list_patterns"]) else "define"  # "“五个中心”是指哪五个"
     compare = has(low, i["compare"]) or (english and has(low, i["compare_en"]))
     if compare and (n_regions != 1 or said(low, "compare_within")):
         return "compare"
@@ -120,7 +121,6 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         singular = said(low, "singular") or (said(low, "which") and not plural_en)
         plural = has(low, i["list"]) or match(re.sub(r"“[^”]*”", "", low), i["list_patterns"]) or bool(plural_en)
         return "list" if plural and not singular else "entity"
-    unquoted = re.sub(r"“[^”]*”|\"[^\"]*\"", "", low)  # "“全国十大考古新发现”" is a name, not a count
     if has(low, i["list"]) or match(unquoted, i["list_patterns"]) or (english and has(low, i["list_en"])):
         return "list" if not (is_figure and n_parts) else "figure"
     if is_figure or n_parts:

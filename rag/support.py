@@ -143,4 +143,8 @@ def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     follow = pattern("change_after", "text").match(sentence[end:])
     if follow and not lexicon().mentions(follow.group(1)):
         end += follow.end()
+    # and a target's stretch goal ("增长7%以上、力争达到8%")
+    stretch = pattern("stretch_after", "text").match(sentence[end:])
+    if stretch and not lexicon().mentions(stretch.group(1)):
+        end += stretch.end()
     return sentence[start:end].strip("，,；;：: ")

@@ -308,3 +308,15 @@ def test_english_questions_for_the_main_figures_are_headline_summaries():
               "Give an overview of Hubei's main economic and social results in 2024."):
         assert is_headline_summary(analyze(q)), q
     assert not is_headline_summary(analyze("Summarize Hunan's plans for rural revitalisation in 2025."))
+
+
+def test_a_definition_asked_with_a_count_is_a_list_and_recognised_is_no_target():
+    assert analyze("“三个中心”是指哪三个？").intent == "list"
+    assert analyze("“三个中心”是指什么？").intent == "define"
+    q = analyze("哪个园区被认定为国家级示范园区？")
+    assert q.intent == "entity" and q.time != "target"
+
+
+def test_the_digital_economy_as_a_whole_is_not_its_core_industries():
+    assert [p.indicator for p in analyze("甘肃2025年数字经济规模要达到多少？").parts] == ["digital_scale"]
+    assert [p.indicator for p in analyze("数字经济核心产业增加值增长多少？").parts] == ["digital_va"]

@@ -21,3 +21,14 @@ def test_a_definition_supports_a_what_is_question_however_few_words_it_repeats()
 def test_a_mention_is_not_a_definition():
     assert not defines(Q, "深入推进“三改一拆”行动，完成改造面积120万平方米。")
     assert not defines(analyze("某县2024年GDP增长多少?"), "“三改一拆”是指旧住宅区改造。")
+
+
+def test_a_targets_stretch_goal_stays_with_it():
+    from rag.query import analyze
+    from rag.support import clause_for
+
+    part = analyze("青海2025年GDP增长目标是多少？").parts[0]
+    assert clause_for(part, "地区生产总值增长6%以上、力争达到7%，城乡居民收入增长6%。") == "地区生产总值增长6%以上、力争达到7%"
+    assert clause_for(part, "全省生产总值增长5.5%左右，争取更好结果；一般公共预算收入增长3%。") == "生产总值增长5.5%左右，争取更好结果"
+    # another indicator's figure after it is not a stretch goal
+    assert clause_for(part, "地区生产总值增长6%左右，力争固定资产投资增长8%。") == "地区生产总值增长6%左右"
