@@ -51,7 +51,7 @@ class IndexResult:
 
 _PIPELINE = ("load.py", "meta.py", "structure.py", "chunk.py", "facts.py", "catalog.py", "gazetteer.py",
              "text/numbers.py", "text/sentences.py", "formats/__init__.py", "formats/plain.py", "formats/docx.py",
-             "formats/pdf.py", "formats/html.py", "formats/html_lines.py")
+             "formats/pdf.py", "formats/html.py", "formats/html_lines.py", "lexicon/__init__.py")
 
 
 def pipeline_version() -> str:

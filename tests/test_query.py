@@ -320,3 +320,8 @@ def test_a_definition_asked_with_a_count_is_a_list_and_recognised_is_no_target()
 def test_the_digital_economy_as_a_whole_is_not_its_core_industries():
     assert [p.indicator for p in analyze("甘肃2025年数字经济规模要达到多少？").parts] == ["digital_scale"]
     assert [p.indicator for p in analyze("数字经济核心产业增加值增长多少？").parts] == ["digital_va"]
+
+
+def test_a_shared_ending_after_a_year_still_makes_two_parts():
+    q = analyze("湖南2024年城镇和农村常住居民人均可支配收入分别增长多少？")
+    assert [(p.indicator, p.measure) for p in q.parts] == [("urban_income", "growth"), ("rural_income", "growth")]

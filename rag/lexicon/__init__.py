@@ -229,12 +229,22 @@ def _elided(text: str, hits: list[Mention], owner: dict) -> list[Mention]:
             pos = b
             if any(s <= a < e for s, e in taken):
                 continue
-            for k in range(1, len(h.term) - 1):
-                full = (word + h.term[k:]).lower()
-                if full in owner and owner[full] != owner.get(h.term.lower()):
-                    out.append(Mention(owner[full], a, b, word))
+            # the word may carry what comes before it ("2024年城镇和…": "年城镇")
+            for j in range(len(word) - 1):
+                found = _joined(word[j:], h.term, owner)
+                if found:
+                    out.append(Mention(found, a + j, b, word[j:]))
                     break
     return out
+
+
+def _joined(word: str, term: str, owner: dict) -> str:
+    """The indicator ``word`` names when it takes the tail of ``term``, else ""."""
+    for k in range(1, len(term) - 1):
+        full = (word + term[k:]).lower()
+        if full in owner and owner[full] != owner.get(term.lower()):
+            return owner[full]
+    return ""
 
 
 @functools.lru_cache(maxsize=1)
