@@ -11,13 +11,14 @@ report with the span it is cited to.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from .corpus import Corpus
 from .lexicon import lexicon
 from .query import Part, Query
 from .retrieve import Result
-from .route import Route
+from .route import Route, time_for
 from .support import clause_for, stated, supports
 from .compose_lists import announced_end, announces, items_after, lists_about, parallel_heads
 from .lexicon import pattern
@@ -71,8 +72,7 @@ def figure_from_facts(corpus: Corpus, route: Route, part: Part, period: bool = F
     for key in route.reports:
         r = corpus.by_key[key]
         figs = [f for f in corpus.figures(key) if f.indicator in wanted and (q is None or fits(q, f))]
-        time = route.time or ("target" if route.year and route.year in r.plan_years and route.year not in r.review_years
-                              else "result" if route.year else "")
+        time = time_for(route, r) or ("result" if route.year else "")
         if time:
             figs = [f for f in figs if f.kind == time]
         if route.year:
@@ -198,19 +198,21 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
         r = corpus.by_key[key]
         text = corpus.text(key)
         want = r.speaker.split()[-1] if q.intent == "speaker" and r.speaker else (r.meeting if q.intent == "meeting" else "")
-        at = text.find(want) if want else -1
-        if at < 0:
+        # the title lines may break it ("2020 年 6 月 13 日在海曙区\n第十一届人民代表大会…")
+        m = re.search(r"\s*".join(map(re.escape, "".join(want.split()))), text) if want else None
+        if m is None:
             continue
-        a = text.rfind("\n", 0, at) + 1
-        b = text.find("\n", at)
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
         b = len(text) if b < 0 else b
-        line = text[a:b].strip()
-        a = text.find(line, a)
+        a += len(text[a:b]) - len(text[a:b].lstrip())
+        b -= len(text[a:b]) - len(text[a:b].rstrip())
+        line = one_line(text[a:b])
         if q.intent == "speaker":
             answer = f"{r.title}由{r.speaker}作：{line}"
         else:
             answer = line
-        return Piece(route.label, answer, key, a, a + len(line), "")
+        return Piece(route.label, answer, key, a, b, "")
     return None
 
 

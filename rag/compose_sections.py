@@ -9,7 +9,7 @@ import re
 from .corpus import Corpus
 from .lexicon import lexicon, pattern
 from .query import Query
-from .route import Route
+from .route import Route, time_for
 from .structure import children, subtree_end
 from .text.numbers import figures
 from .text.sentences import one_line, split_sentences
@@ -59,8 +59,9 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
     """A summary of the section the question names: its sub-heads (also those run into its
     paragraphs), each with its lead sentence."""
     topic = [t for t in q.topic if len(t) >= 2]
-    want = {"target": "plan", "result": "review"}.get(route.time, "")
     for key in route.reports:
+        rep = corpus.report(key)
+        want = {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
         secs = corpus.sections(key)
         text = corpus.text(key)
         best, best_score = None, 0.0

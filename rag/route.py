@@ -31,6 +31,16 @@ class Route:
         return (region_label(self.region) if self.region else "") + (f"{self.year}年" if self.year else "")
 
 
+def time_for(route: Route, report: Report) -> str:
+    """The time asked of ``report``: the route's own, else what the asked year is to that
+    report ("2019年" to a 2020 report is a result, "2021年" a target)."""
+    if route.time or not route.year:
+        return route.time
+    if route.year in report.plan_years and route.year not in report.review_years:
+        return "target"
+    return "result" if route.year in report.review_years else ""
+
+
 def coverage(reports: list[Report], region: str = "") -> str:
     """"上海市 2025年报告(回顾2024/计划2025); …" — what is indexed, for refusals."""
     pool = [r for r in reports if not region or r.region_key == region]

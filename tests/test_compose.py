@@ -50,3 +50,16 @@ def test_headline_of_asked_indicators_only():
     p = headline(_corpus(), Route("", 2024, "result", ("k",)), "result", frozenset({"hightech_firms"}))
     assert p.text == "新增高新技术企业45家。"
     assert headline(_corpus(), Route("", 2024, "result", ("k",)), "result", frozenset({"grain"})) is None
+
+
+def test_the_meeting_is_found_where_the_title_lines_break_it():
+    from rag.compose import speaker_piece
+    from rag.query import analyze
+
+    text = "政府工作报告\n\n2024 年 1 月 9 日在某某县  \n第十八届人民代表大会第三次会议上\n\n县长 李某\n\n各位代表：\n"
+    rep = Report(id="mou", file="m.txt", title="某某县2024年政府工作报告", region="", level="", year=2024,
+                 meeting="某某县第十八届人民代表大会第三次会议", speaker="县长 李某", key="k")
+    corpus = SimpleNamespace(by_key={"k": rep}, text=lambda key: text)
+    p = speaker_piece(analyze("这份报告是在哪次会议上作的？"), Route("", 0, "", ("k",)), corpus)
+    assert p is not None and "第十八届人民代表大会第三次会议" in p.text
+    assert text[p.start:p.end].startswith("2024 年 1 月 9 日") and text[p.start:p.end].endswith("会议上")

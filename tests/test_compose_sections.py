@@ -72,7 +72,7 @@ def _pieces(question: str, text: str = PARTS):
     doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
                    keep=load.content_spans(text))
     secs = sections(doc)
-    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: text)
+    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: text, report=lambda key: rep)
     q = analyze(question)
     return section_pieces(q, Route("", 0, q.time, ("k",)), corpus, AnswerWeights())
 

@@ -325,3 +325,7 @@ def test_the_digital_economy_as_a_whole_is_not_its_core_industries():
 def test_a_shared_ending_after_a_year_still_makes_two_parts():
     q = analyze("湖南2024年城镇和农村常住居民人均可支配收入分别增长多少？")
     assert [(p.indicator, p.measure) for p in q.parts] == [("urban_income", "growth"), ("rural_income", "growth")]
+
+
+def test_words_about_the_answer_itself_name_no_part():
+    assert analyze("青海2023年主要从哪几个方面推进工作？请简要概括。").topic == ()

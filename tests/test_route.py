@@ -204,3 +204,13 @@ def test_answers_cite_only_the_asked_regions_reports(seed_services):
     assert ans.citations and {c.report_id for c in ans.citations} <= {"jiangbei-2020", "jiangbei-2018-article"}
     ans, _ = seed_services.answerer.ask("重庆江北区2024年GDP增长多少？", use_llm=False)
     assert ans.refused and not ans.citations
+
+
+def test_the_time_asked_of_a_report_follows_from_the_year_asked():
+    from rag.route import time_for
+
+    r = report("x-2020", year=2020, review=(2019,), plan=(2020,))
+    assert time_for(Route("", 2019, "", ("k",)), r) == "result"
+    assert time_for(Route("", 2020, "", ("k",)), r) == "target"
+    assert time_for(Route("", 2020, "result", ("k",)), r) == "result"  # the question's own word wins
+    assert time_for(Route("", 0, "", ("k",)), r) == ""
