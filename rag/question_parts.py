@@ -55,8 +55,12 @@ def _measure(around: str, ind_id: str, english: bool) -> str:
 
 
 def _asked(low: str):
-    """The indicators named, minus a denominator ("民生支出占财政支出比重": 财政支出 is not asked)."""
-    hits = lexicon().asked(low)
+    """The indicators named, minus a denominator ("民生支出占财政支出比重": 财政支出 is not asked)
+    and minus a broader indicator written right before a narrower one ("外贸进口": imports)."""
+    lex = lexicon()
+    hits = lex.asked(low)
+    hits = [h for i, h in enumerate(hits) if not (i + 1 < len(hits) and hits[i + 1].start == h.end
+                                                  and lex.by_id[hits[i + 1].indicator].broader == h.indicator)]
     before, after, between = pattern("denominator_before"), pattern("denominator_after"), pattern("denominator_between")
     return [h for h in hits if not (before.search(low[max(0, h.start - 2): h.start]) and after.match(low[h.end:]))
             or any(o.end <= h.start and between.fullmatch(low[o.end: h.start]) for o in hits)]

@@ -71,7 +71,8 @@ def topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
     from .text.tokenize import words
 
     stop = set(stop_words()) | set(cues()["topic"]["generic"])
-    toks = [t for t in words(text) if len(t) >= 2 and t not in stop and re.search(r"[\u4e00-\u9fff]", t)]
+    toks = [t for t in words(text) if len(t) >= 2 and t not in stop and re.search(r"[\u4e00-\u9fff]", t)
+            and not re.fullmatch(r"[一二三四五六七八九十两\d]+[个项类条件大]", t)]  # "五个" counts, names nothing
     return tuple(dict.fromkeys(toks))
 
 

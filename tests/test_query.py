@@ -145,7 +145,7 @@ def test_did_it_meet_its_target_asks_for_the_result():
     ("哪些省份2025年地区生产总值增长目标在5.5%以上?", "compare"),
     ("Which province set the highest GDP growth target for 2025?", "compare"),
     ("海曙区2020年GDP增长目标是否达到6.5%?", "yesno"),
-    ("海曙区2020年要重点做好哪五个方面的工作?", "list"),
+    ("海曙区2020年要重点做好哪五个方面的工作?", "summary"),
     ("“全国十大考古新发现”是哪个项目", "entity"),
 ])
 def test_intents(text, intent):
@@ -329,3 +329,19 @@ def test_a_shared_ending_after_a_year_still_makes_two_parts():
 
 def test_words_about_the_answer_itself_name_no_part():
     assert analyze("青海2023年主要从哪几个方面推进工作？请简要概括。").topic == ()
+
+
+def test_the_parts_of_the_years_work_are_a_summary_but_a_quoted_names_members_a_list():
+    q = analyze("青海2021年重点做好哪六个方面的工作？")
+    assert q.intent == "summary" and q.topic == () and q.list_count == 6
+    assert analyze("青海2021年的重点任务包括哪些内容？").intent == "summary"
+    assert analyze("某区“三大行动”指哪三个方面？").intent == "list"
+
+
+def test_a_broader_indicator_right_before_a_narrower_one_is_not_asked_and_partner_trade_is_not_trade():
+    from rag.lexicon import lexicon
+
+    assert [p.indicator for p in analyze("2023年外贸出口增长了多少？").parts] == ["exports"]
+    assert [p.indicator for p in analyze("外贸进出口和进口分别增长多少？").parts] == ["trade", "imports"]
+    said = [m.indicator for m in lexicon().mentions("进出口总额增长5%，自东盟国家进口增长40%，对欧盟出口下降3%。")]
+    assert said == ["trade"]
