@@ -141,8 +141,31 @@ def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights,
                 end = announced_end(corpus.text(s.key), s.start, s.end, enum_only=not announces(text))
                 if end > s.end:
                     return Piece(route.label, one_line(corpus.text(s.key)[s.start: end]), s.key, s.start, end, s.chunk.section)
+            if len(text) > weights.max_answer_chars:
+                a, b = focus(corpus.text(s.key), s.start, s.end, q.terms, weights.max_answer_chars)
+                return Piece(route.label, one_line(corpus.text(s.key)[a:b]), s.key, a, b, s.chunk.section)
             return Piece(route.label, text, s.key, s.start, s.end, s.chunk.section)
     return None
+
+
+def focus(text: str, start: int, end: int, terms: tuple[str, ...], limit: int) -> tuple[int, int]:
+    """A sentence too long to be an answer (a paragraph with no full stop), cut to its clause
+    holding most of the question's ``terms`` and the clauses around it, within ``limit``."""
+    clauses = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^，,；;。！？]+[，,；;。！？]?", text[start:end])]
+    if not clauses:
+        return start, end
+    hits = [sum(t in text[a:b] for t in terms) for a, b in clauses]
+    i = j = max(range(len(clauses)), key=lambda k: (hits[k], -k))
+    while True:
+        left = hits[i - 1] if i > 0 and clauses[j][1] - clauses[i - 1][0] <= limit else None
+        right = hits[j + 1] if j + 1 < len(clauses) and clauses[j + 1][1] - clauses[i][0] <= limit else None
+        if left is None and right is None:
+            break
+        if right is None or (left is not None and left > right):
+            i -= 1
+        else:
+            j += 1
+    return clauses[i][0], clauses[j][1]
 
 
 def headline(corpus: Corpus, route: Route, time: str, indicators: frozenset[str] = frozenset()) -> Piece | None:

@@ -63,3 +63,13 @@ def test_the_meeting_is_found_where_the_title_lines_break_it():
     p = speaker_piece(analyze("这份报告是在哪次会议上作的？"), Route("", 0, "", ("k",)), corpus)
     assert p is not None and "第十八届人民代表大会第三次会议" in p.text
     assert text[p.start:p.end].startswith("2024 年 1 月 9 日") and text[p.start:p.end].endswith("会议上")
+
+
+def test_a_paragraph_without_a_full_stop_is_cut_to_the_clauses_that_answer():
+    from rag.compose import focus
+
+    text = "，".join(f"第{i}项工作稳步推进" for i in range(40)) + "，有效应对“海葵”台风影响，" + "，".join(
+        f"第{i}项任务全面完成" for i in range(40)) + "。"
+    a, b = focus(text, 0, len(text), ("台风",), 120)
+    assert "“海葵”台风" in text[a:b] and b - a <= 120
+    assert focus("短句。", 0, 3, ("台风",), 120) == (0, 3)
