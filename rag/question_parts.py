@@ -160,7 +160,8 @@ def list_count(q: str) -> int:
     q = pattern("quoted_name").sub("", rates_out(q))
     m = pattern("list_count").search(q)
     if not m:
-        return 0
+        en = pattern("list_count_en").search(q.lower())
+        return cues()["numbers_en"].get(en.group(1), int(en.group(1)) if en.group(1).isdigit() else 0) if en else 0
     from .text.numbers import count_value
 
     v = count_value(m.group(1))

@@ -345,3 +345,14 @@ def test_a_broader_indicator_right_before_a_narrower_one_is_not_asked_and_partne
     assert [p.indicator for p in analyze("外贸进出口和进口分别增长多少？").parts] == ["trade", "imports"]
     said = [m.indicator for m in lexicon().mentions("进出口总额增长5%，自东盟国家进口增长40%，对欧盟出口下降3%。")]
     assert said == ["trade"]
+
+
+def test_english_plural_and_singular_glossary_forms_and_english_list_counts():
+    from rag.lexicon import lexicon
+
+    lex = lexicon()
+    assert ("产业链",) in lex.translate("which industrial chains")
+    assert ("政务服务",) in lex.translate("government service applications")
+    assert analyze("Which six signature industrial chains did Gansu plan for 2021?").list_count == 6
+    assert analyze("Name the three pilot industries of Hubei.").list_count == 3
+    assert analyze("What is Hubei's GDP growth target for 2025?").list_count == 0

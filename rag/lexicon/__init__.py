@@ -132,14 +132,26 @@ class Lexicon:
         return tuple(dict.fromkeys(x for x in (i.name, short) if x))
 
     @functools.cached_property
+    def _glossary_forms(self) -> dict[str, tuple[str, ...]]:
+        """Each glossary phrase, also with its last word in the other number ("industrial
+        chains" for "industrial chain", "government service" for "government services")."""
+        forms = dict(self.glossary)
+        for k, v in self.glossary.items():
+            if k.endswith("s") and not k.endswith("ss") and len(k) > 4:
+                forms.setdefault(k[:-1], v)
+            elif k[-1:].isalpha():
+                forms.setdefault(k + ("es" if k.endswith(("sh", "ch", "x")) else "s"), v)
+        return forms
+
+    @functools.cached_property
     def _glossary_re(self) -> re.Pattern:
-        alts = sorted(self.glossary, key=len, reverse=True)
+        alts = sorted(self._glossary_forms, key=len, reverse=True)
         return re.compile(r"(?<![a-z])(" + "|".join(re.escape(a) for a in alts) + r")(?![a-z])")
 
     def translate(self, english: str) -> list[tuple[str, ...]]:
         """The Chinese wordings of the glossary phrases an English text uses,
         leftmost-longest: [("世界自然遗产",), ("港", "港口"), …]."""
-        return [self.glossary[m.group(1)] for m in self._glossary_re.finditer(english.lower())]
+        return [self._glossary_forms[m.group(1)] for m in self._glossary_re.finditer(english.lower())]
 
     def share_of(self, indicator_id: str) -> tuple[str, str]:
         """(indicator, measure) meant by "X占GDP比重": X's share indicator, or X's rate."""
