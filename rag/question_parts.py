@@ -66,12 +66,31 @@ def _asked(low: str):
             or any(o.end <= h.start and between.fullmatch(low[o.end: h.start]) for o in hits)]
 
 
+def _english_shares(low: str, merged: list[tuple]) -> list[tuple]:
+    """"What share of GDP … R&D spending", "the ratio of R&D spending to GDP": GDP is the
+    denominator, and the other indicator is asked as its share of GDP."""
+    lex = lexicon()
+    of = pattern("denominator_en")
+    denominators = [m for m, _ in merged if m.indicator == "gdp" and of.search(low[max(0, m.start - 24): m.start])]
+    if not denominators or len(merged) < 2:
+        return merged
+    out = []
+    for m, forced in merged:
+        if m in denominators:
+            continue
+        ind, measure = lex.share_of(m.indicator) if lex.by_id[m.indicator].share else (m.indicator, forced)
+        out.append((type(m)(ind, m.start, m.end, m.term), measure))
+    return out
+
+
 def parts_of(low: str, english: bool) -> list[Part]:
     """The parts asked, in order, each with the measure the question wants of it."""
     from .facts import merge_shares
 
     lex = lexicon()
     merged = merge_shares(low, _asked(low))
+    if english:
+        merged = _english_shares(low, merged)
     # generic words ("增长目标") name the headline indicator only when nothing else is named
     generic = {t.lower() for t in lex.fallback_terms}
     if any(m.term.lower() not in generic for m, _ in merged):

@@ -356,3 +356,16 @@ def test_english_plural_and_singular_glossary_forms_and_english_list_counts():
     assert analyze("Which six signature industrial chains did Gansu plan for 2021?").list_count == 6
     assert analyze("Name the three pilot industries of Hubei.").list_count == 3
     assert analyze("What is Hubei's GDP growth target for 2025?").list_count == 0
+
+
+def test_a_share_of_gdp_asked_in_english_is_the_indicators_share():
+    for q in ("What ratio of R&D spending to GDP is Hunan aiming for in 2025?",
+              "What share of GDP did Hunan aim for its R&D expenditure to reach in 2025?"):
+        assert [(p.indicator, p.measure) for p in analyze(q).parts] == [("rd_intensity", "rate")], q
+    assert [p.indicator for p in analyze("What are Hunan's GDP and R&D spending targets?").parts] == ["gdp", "rd_spending"]
+
+
+def test_who_gave_the_report_and_which_is_strictest_are_read_as_asked():
+    assert analyze("某县2020年的政府工作报告由哪位领导所作？").intent == "speaker"
+    assert analyze("湖南、湖北今年的PM2.5目标分别是多少？哪个最严？").intent == "compare"
+    assert analyze("湖南2019年主要做了哪六方面工作？").intent == "summary"
