@@ -193,6 +193,9 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         report_years, report_year = aligned, 0
     years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(q)))
     span = pattern("year_span").search(q)
+    pair = span if span and int(span.group(2)) - int(span.group(1)) == 1 else None
+    if pair:  # "从2018年到2019年": two years, each from its own report, not a period
+        span = None
     if span:  # "2016–2020": a period, answered from the report that reviews its end
         years = tuple(y for y in years if y not in (int(span.group(1)),))
     if len(report_years) > 1:
@@ -212,6 +215,8 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     plain = low
     for word in cues()["period_end"]:
         plain = plain.replace(word, " ")
+    if pair:
+        plain = plain.replace(pair.group(0).lower(), " ")
     period = has(plain, pc["words"]) or match(plain, pc["patterns"]) or (english and has(plain, pc["words_en"])) \
         or bool(span)
     resolved_from, note = "", ""

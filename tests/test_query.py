@@ -369,3 +369,10 @@ def test_who_gave_the_report_and_which_is_strictest_are_read_as_asked():
     assert analyze("某县2020年的政府工作报告由哪位领导所作？").intent == "speaker"
     assert analyze("湖南、湖北今年的PM2.5目标分别是多少？哪个最严？").intent == "compare"
     assert analyze("湖南2019年主要做了哪六方面工作？").intent == "summary"
+
+
+def test_two_consecutive_years_are_two_years_and_a_longer_span_a_period():
+    q = analyze("湖南一般公共预算收入从2023年到2024年是怎么变化的？")
+    assert q.years == (2023, 2024) and not q.period
+    q = analyze("湖南2016-2020年GDP年均增长多少？")
+    assert q.years == (2020,) and q.period
