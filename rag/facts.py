@@ -134,6 +134,8 @@ def _sentence_kind(sentence: str, section: Section, report) -> str:
 
 def _has_period(text: str) -> bool:
     pc = lexicon().cues["period"]
+    for w in pc.get("not_words", ()):
+        text = text.replace(w, " ")
     return any(w in text for w in _cues()[0]) or any(re.search(p, text) for p in pc["patterns"])
 
 

@@ -217,6 +217,8 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         plain = plain.replace(word, " ")
     if pair:
         plain = plain.replace(pair.group(0).lower(), " ")
+    for word in pc.get("not_words", ()):
+        plain = plain.replace(word, " ")
     period = has(plain, pc["words"]) or match(plain, pc["patterns"]) or (english and has(plain, pc["words_en"])) \
         or bool(span)
     resolved_from, note = "", ""

@@ -247,3 +247,13 @@ def test_best_keeps_the_first_unless_a_headline_sentence_states_it():
     got = best([_f(7.3, 0), _f(7.0, 0, scope="市级")])
     assert sorted((f.scope, f.value) for f in got) == [("", 7.3), ("市级", 7.0)]  # one per scope
     assert best([]) == []
+
+
+def test_a_yearly_mean_is_one_years_figure_not_a_period():
+    from rag.facts import sentence_figures
+    from rag.query import analyze
+
+    figs = [f for f in sentence_figures("强化土壤污染源头防控，PM2.5年均浓度降至35微克／立方米以下。") if f.indicator == "pm25"]
+    assert figs and figs[0].value == 35
+    assert not analyze("湖南2025年PM2.5年均浓度目标是多少？").period
+    assert analyze("湖南GDP年均增长多少？").period

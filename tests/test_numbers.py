@@ -308,3 +308,10 @@ def test_count_value(text, n):
     from rag.text.numbers import count_value
 
     assert count_value(text) == n
+
+
+def test_a_unit_with_a_full_width_slash_is_the_same_unit():
+    from rag.text.numbers import quantities
+
+    got = quantities("PM2.5年均浓度降至35微克／立方米以下")
+    assert [(q.text, q.unit) for q in got] == [("35微克／立方米以下", "微克/立方米")]

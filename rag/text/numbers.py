@@ -76,7 +76,8 @@ def count_value(s: str) -> int:
 def _patterns():
     lex = lexicon()
     scales = sorted(lex.scales, key=len, reverse=True)
-    units = sorted(lex.units, key=len, reverse=True)
+    # a unit written with a full-width slash ("微克／立方米") is the same unit
+    units = sorted(set(lex.units) | {u.replace("/", "／") for u in lex.units}, key=len, reverse=True)
     after = sorted(lex.qualifiers_after, key=len, reverse=True)
     before = sorted(lex.qualifiers_before, key=len, reverse=True)
     alt = lambda ws: "|".join(re.escape(w) for w in ws)  # noqa: E731
@@ -151,7 +152,7 @@ def quantities(text: str) -> list[Quantity]:
             taken = out[-1].end
             continue
         scale = lex.scales.get(m.group("scale") or "", 1.0)
-        unit = m.group("unit") or ""
+        unit = (m.group("unit") or "").replace("／", "/")
         kind = _kind(unit, m.group("pct"), m.group("u1"))
         if m.group("u1") is None and unit in ("%", "％"):
             kind = "percent"
@@ -172,7 +173,7 @@ def quantities(text: str) -> list[Quantity]:
         if any(q.start <= m.start() < q.end for q in out):
             continue
         n1 = m.group("n1")
-        pct, unit, scale_w = m.group("pct"), m.group("unit") or "", m.group("scale") or ""
+        pct, unit, scale_w = m.group("pct"), (m.group("unit") or "").replace("／", "/"), m.group("scale") or ""
         # Chinese numerals count as a figure only when they clearly are one: a percentage
         # ("百分之八"), a decimal ("八点八"), or a numeral with a scale or unit ("一千五百亿元")
         # that is more than a small count ("一批", "三个", "五大" are words, not figures)
