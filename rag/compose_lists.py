@@ -84,13 +84,17 @@ def _head(text: str, a: int, b: int, max_chars: int) -> tuple[int, int] | None:
 
 def announced_end(text: str, a: int, b: int, limit: int = 600, enum_only: bool = False) -> int:
     """A sentence that announces a list ("要重点把握以下几个方面。") runs on through the
-    items that follow it (一是…、二要…、（一）…); returns the new end."""
+    items that follow it (一是…、二要…、（一）…); returns the new end. Items run on with
+    semicolons ("包括：A；B；C。") end at the first full stop."""
     end = b
     start = pattern("start", "items")
+    semis = text[a:b].rstrip().endswith(("；", ";"))
     for s, e in split_sentences(text, b, min(len(text), b + limit)):
         if e - a > limit or (enum_only and not start.match(text[s:e])):
             break
         end = e
+        if semis and not text[s:e].rstrip().endswith(("；", ";")):
+            break
     return end
 
 

@@ -70,3 +70,14 @@ def test_parallel_heads_as_first_clauses_and_as_paragraph_openings():
     # not when the paragraph right after opens otherwise, nor when every head is one lead
     assert parallel_heads("总体看。\n另起一段。\n这三年，甲。\n这三年，乙。\n这三年，丙。", 4, 60) == []
     assert parallel_heads("总体看。这三年，工业增长7%。这三年，农业增长3%。这三年，服务业增长6%。", 0, 60) == []
+
+
+def test_a_colon_and_a_first_item_ending_in_a_semicolon_announce_a_list():
+    from rag.compose_lists import announced_end, announces
+
+    text = "办好10件民生实事，包括：改造老旧小区120万平方米；新建口袋公园30个；新增托位2000个。另外，做好其他工作。"
+    first = text.index("；") + 1
+    assert announces(text[:first])
+    end = announced_end(text, 0, first)
+    assert "新增托位2000个" in text[:end] and "另外" not in text[:end]
+    assert not announces("城镇新增就业1.2万人；")
