@@ -66,12 +66,14 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _time(low: str, english: bool) -> str:
+def _time(low: str, english: bool, n_years: int = 0) -> str:
     i = cues()["intent"]
     low = pattern("plan_name").sub(" ", low)
     t = has(low, i["target"]) or (english and has(low, i["target_en"]))
     r = has(low, i["result"]) or (english and has(low, i["result_en"]))
     if t and r:
+        if n_years > 1:
+            return ""  # "2025年目标比2024年实际增速高还是低": each year is what its report says of it
         if said(low, "target_asked"):
             return "target"  # "增长目标是多少？实际…": the target figure is what is asked
         if said(low, "future"):
@@ -210,7 +212,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
             years = years + (y,)
     relative = _relative(low)
     parts = parts_of(low, english)
-    time = _time(low, english)
+    time = _time(low, english, len(years))
     pc = cues()["period"]
     plain = low
     for word in cues()["period_end"]:

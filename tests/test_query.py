@@ -376,3 +376,9 @@ def test_two_consecutive_years_are_two_years_and_a_longer_span_a_period():
     assert q.years == (2023, 2024) and not q.period
     q = analyze("湖南2016-2020年GDP年均增长多少？")
     assert q.years == (2020,) and q.period
+
+
+def test_a_target_against_another_years_result_leaves_each_year_its_own_time():
+    q = analyze("湖南2025年GDP增长目标比2024年实际增速高还是低？")
+    assert q.years == (2025, 2024) and q.time == ""
+    assert analyze("湖南2025年GDP增长目标是多少？实际呢？").time == "target"
