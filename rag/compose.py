@@ -221,7 +221,7 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
         r = corpus.by_key[key]
         text = corpus.text(key)
         want = r.speaker.split()[-1] if q.intent == "speaker" and r.speaker else (r.meeting if q.intent == "meeting" else "")
-        # the title lines may break it ("2020 年 6 月 13 日在海曙区\n第十一届人民代表大会…")
+        # the title lines may break it ("2024 年 1 月 9 日在某某县\n第十八届人民代表大会…")
         m = re.search(r"\s*".join(map(re.escape, "".join(want.split()))), text) if want else None
         if m is None:
             continue

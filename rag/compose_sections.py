@@ -88,9 +88,16 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
     return []
 
 
+_RUN_IN = 24  # a paragraph's first sentence this short is a run-in head: its lead is the next one too
+
+
+def _plain(s: str) -> str:
+    return s.replace("“", "").replace("”", "")
+
+
 def _period_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
     lex = lexicon()
-    opens = tuple(w.replace("“", "").replace("”", "") for w in lex.meta["review_period"])
+    opens = tuple(_plain(w) for w in lex.meta["review_period"])
     return opens, tuple(lex.cues["period"]["words"]) + opens
 
 
@@ -98,8 +105,9 @@ def _plans_ahead(question: str, report_year: int) -> bool:
     """The question asks about a period the report plans ("今后五年", "“十四五”" in a 2021
     report), not one it reviews."""
     lex = lexicon()
-    text = question.replace("“", "").replace("”", "")
-    if any(w.replace("“", "").replace("”", "") in text for w in lex.meta["plan_period"] if "时期" not in w):
+    text = _plain(question)
+    # ("“十四五”时期" alone may be reviewed or planned: the plan's end year decides below)
+    if any(_plain(w) in text for w in lex.meta["plan_period"] if "时期" not in w):
         return True
     ends = [y for w, y in lex.cues["period_end"].items() if w.rstrip("末”") in text]
     return bool(ends) and all(y >= report_year for y in ends)
@@ -122,7 +130,7 @@ def _period_parts(text: str, start: int, end: int, opens: tuple[str, ...]) -> li
     """The paragraphs of ``text[start:end]`` that open with a period ("过去五年，…"), each
     running on to the next such paragraph; the last up to the next address to the congress."""
     paras = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^\n]+", text[start:end])]
-    heads = [a for a, b in paras if text[a:b].strip().replace("“", "").replace("”", "").startswith(opens)]
+    heads = [a for a, b in paras if _plain(text[a:b].strip()).startswith(opens)]
     bounds = heads[1:] + [_until_address(text, heads[-1], end)] if heads else []
     return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in zip(heads, bounds)]
 
@@ -156,7 +164,7 @@ def period_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int) -> lis
             pieces = []
             for a, b in parts[:max_lines]:
                 sents = split_sentences(text, a, b)
-                z = sents[1][1] if len(sents) > 1 and sents[0][1] - sents[0][0] < 24 else sents[0][1]
+                z = sents[1][1] if len(sents) > 1 and sents[0][1] - sents[0][0] < _RUN_IN else sents[0][1]
                 pieces.append(Piece(route.label, one_line(text[a:z]), key, a, z, path))
             return pieces
     return []
