@@ -56,25 +56,30 @@ PARTS = "\n".join([
 ])
 
 
-def _pieces(question: str, text: str = PARTS):
+def _corpus(text: str, year: int):
+    """A one-report corpus over ``text``, a report of ``year`` reviewing the year before."""
     from types import SimpleNamespace
 
+    from rag import load
+    from rag.structure import sections
+    from rag.types import Document, Report
+
+    rep = Report(id=f"mou-{year}", file="m.txt", title="", region="", level="", year=year, review_years=(year - 1,),
+                 plan_years=(year,), key="k")
+    doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(text))
+    secs = sections(doc)
+    return SimpleNamespace(sections=lambda key: secs, text=lambda key: text, report=lambda key: rep)
+
+
+def _pieces(question: str, text: str = PARTS):
     from rag.compose_sections import section_pieces
     from rag.query import analyze
     from rag.route import Route
     from rag.settings import AnswerWeights
-    from rag.structure import sections
-    from rag.types import Document, Report
-    from rag import load
 
-    rep = Report(id="mou-2025", file="m.txt", title="", region="", level="", year=2025, review_years=(2024,),
-                 plan_years=(2025,), key="k")
-    doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
-                   keep=load.content_spans(text))
-    secs = sections(doc)
-    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: text, report=lambda key: rep)
     q = analyze(question)
-    return section_pieces(q, Route("", 0, q.time, ("k",)), corpus, AnswerWeights())
+    return section_pieces(q, Route("", 0, q.time, ("k",)), _corpus(text, 2025), AnswerWeights())
 
 
 def test_a_plan_question_is_not_summarised_from_the_review():
@@ -106,23 +111,12 @@ PERIOD = "\n".join([
 
 
 def _period(question: str):
-    from types import SimpleNamespace
-
-    from rag import load
     from rag.compose_sections import period_pieces
     from rag.query import analyze
     from rag.route import Route
-    from rag.structure import sections
-    from rag.types import Document, Report
 
-    rep = Report(id="mou-2021", file="p.txt", title="", region="", level="", year=2021, review_years=(2020,),
-                 plan_years=(2021,), key="k")
-    doc = Document(report=rep, path="", text=PERIOD, format="text", encoding="utf-8", sha256="",
-                   keep=load.content_spans(PERIOD))
-    secs = sections(doc)
-    corpus = SimpleNamespace(sections=lambda key: secs, text=lambda key: PERIOD, report=lambda key: rep)
     q = analyze(question)
-    return [p.text for p in period_pieces(q, Route("", 0, q.time, ("k",)), corpus, 8)]
+    return [p.text for p in period_pieces(q, Route("", 0, q.time, ("k",)), _corpus(PERIOD, 2021), 8)]
 
 
 def test_a_five_year_review_is_summarised_by_its_parallel_parts():
