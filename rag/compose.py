@@ -58,7 +58,10 @@ def fits(q: Query, f: Figure) -> bool:
     """A figure in the unit the question asks for, and a number when it asks for one."""
     if q.numeric_only and f.measure == "qualitative":
         return False
-    if q.unit_kind and lexicon().units.get(f.unit, "") != q.unit_kind:
+    lex = lexicon()
+    # several parts: the unit asked ("接待游客多少人次、旅游收入多少") is the part's of that kind
+    mine = len(q.parts) <= 1 or lex.by_id[f.indicator].unit == q.unit_kind
+    if q.unit_kind and mine and lex.units.get(f.unit, "") != q.unit_kind:
         return False
     return True
 

@@ -263,7 +263,10 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             clause_start = max(sent.rfind(c, 0, m.start) for c in "，,；;。：:") + 1
             before = sent[clause_start: m.start]
             k = before.count("、") + len(re.findall(r"(?<=[\u4e00-\u9fff])和(?=[\u4e00-\u9fff])", before))
-            if k and "分别" in sent[group[-1].end: stop]:
+            after_figures = bool(re.search(r"\d", before))  # "接待游客2.73亿人次、实现收入…": not a shared suffix
+            # … whose changes after it ("…，(分别)增长18.6%和23.4%") are the whole run's, in order
+            shared_changes = after_figures and bool(re.search(r"分别|\d[%％]?\s*[和、]\s*\d", sent[group[-1].end: stop]))
+            if k and "分别" in sent[group[-1].end: stop] and not after_figures:
                 pct = lambda q: q.kind in ("percent", "points", "permille")  # noqa: E731
                 same_kind = [q for q in seg_qs if seg_qs and pct(q) == pct(seg_qs[0])]
                 seg_qs = [same_kind[k]] if len(same_kind) > k else []
@@ -292,6 +295,8 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
 
                     f = _replace(f, scope=level_scopes[handed])
                     handed += 1
+                elif shared_changes:
+                    continue  # "接待游客…、实现收入…，增长a和b": not this one's alone
                 if (f.measure, f.scope) in taken:
                     continue
                 taken.add((f.measure, f.scope))

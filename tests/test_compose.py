@@ -73,3 +73,16 @@ def test_a_paragraph_without_a_full_stop_is_cut_to_the_clauses_that_answer():
     a, b = focus(text, 0, len(text), ("台风",), 120)
     assert "“海葵”台风" in text[a:b] and b - a <= 120
     assert focus("短句。", 0, 3, ("台风",), 120) == (0, 3)
+
+
+def test_a_unit_asked_in_a_multi_part_question_binds_only_its_own_part():
+    from rag.compose import fits
+    from rag.query import analyze
+    from rag.types import Figure
+
+    q = analyze("湖南2024年接待游客多少人次、实现旅游收入多少？")
+    money = Figure("r", "tourism_revenue", "level", "result", 2024, 1800.0, "1800亿元", unit="亿元")
+    people = Figure("r", "tourists", "level", "result", 2024, 1.5, "1.5亿人次", unit="亿人次")
+    assert fits(q, money) and fits(q, people)
+    one = analyze("湖南2024年旅游收入多少人次？")
+    assert not fits(one, money)

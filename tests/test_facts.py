@@ -257,3 +257,14 @@ def test_a_yearly_mean_is_one_years_figure_not_a_period():
     assert figs and figs[0].value == 35
     assert not analyze("湖南2025年PM2.5年均浓度目标是多少？").period
     assert analyze("湖南GDP年均增长多少？").period
+
+
+def test_an_elliptic_income_after_a_tourist_figure_and_a_shared_change_run():
+    from rag.facts import sentence_figures
+
+    got = [(f.indicator, f.measure, f.text) for f in
+           sentence_figures("全省接待游客1.5亿人次、实现收入1800亿元，增长9.6%和12.3%。")]
+    assert ("tourists", "level", "1.5亿人次") in got and ("tourism_revenue", "level", "1800亿元") in got
+    assert not [g for g in got if g[1] == "growth"]  # whose growth is whose is not this code's guess
+    got = [(f.indicator, f.text) for f in sentence_figures("规上工业、服务业增加值分别增长6.6%和4.4%。")]
+    assert got == [("industry_va", "6.6%"), ("tertiary_va", "4.4%")]

@@ -31,6 +31,7 @@ class Indicator:
     headline: bool = False  # one of the figures of a report's headline sentence
     units: tuple[str, ...] = ()  # units that name it by themselves (标准箱 → container throughput)
     elliptic: tuple[str, ...] = ()  # bare words naming it in a sentence already about it
+    kin: tuple[str, ...] = ()  # indicators whose mention makes a sentence about it (besides its own name)
     lower: bool = False  # less is better: a target is a ceiling
 
 
@@ -96,9 +97,10 @@ class Lexicon:
                 for m in re.finditer(re.escape(word), text):
                     if any(o.start <= m.start() < o.end for o in out):
                         continue
-                    kin = [o for o in out if o.end <= m.start() and o.term.startswith(ind.name[:2])
+                    kin = [o for o in out if o.end <= m.start()
+                           and (o.term.startswith(ind.name[:2]) or o.indicator in ind.kin)
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
-                    if kin and re.match(r"[、，,]", text[m.start() - 1: m.start()] or "x"):
+                    if kin and _ELLIPTIC_LEAD.search(text[max(0, m.start() - 4): m.start()] or "x"):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
         return self._own(text, sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start))
 
@@ -176,6 +178,7 @@ def _build() -> Lexicon:
             headline=bool(r.get("headline", False)),
             units=tuple(r.get("units", ())),
             elliptic=tuple(r.get("elliptic", ())),
+            kin=tuple(r.get("kin", ())),
             lower=bool(r.get("lower", False)),
         )
         for r in ind
@@ -219,6 +222,8 @@ def _build() -> Lexicon:
     )
 
 
+# what may stand before an elliptic word: a comma, and maybe a verb ("、实现收入4140亿元")
+_ELLIPTIC_LEAD = re.compile(r"[、，,](?:实现|完成|达到|创造)?$")
 _COORDINATED = re.compile(r"((?:[\u4e00-\u9fff]{2,6}(?:和|与|及|以及|、))+)$")
 
 
