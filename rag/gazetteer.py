@@ -186,6 +186,8 @@ class Gazetteer:
                     eng.setdefault(nm, []).append(key)
         for nm, keys in explicit.items():
             eng[nm] = keys
+        for nm in rules.get("english_not", {}).get("words", ()):
+            eng.pop(nm, None)
         self.english = {k: tuple(dict.fromkeys(v)) for k, v in eng.items()}
         alts = "|".join(re.escape(a) for a in sorted(self.english, key=len, reverse=True))
         self._english_re = re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")

@@ -175,3 +175,10 @@ def test_more_everyday_words_are_not_regions(g, text):
 def test_extra_aliases_are_trusted(g):
     hits = g.find("XX市2023年政府工作报告", extra={"XX市": ("浙江省/宁波市",)})
     assert [(h.alias, h.keys) for h in hits] == [("XX市", ("浙江省/宁波市",))]
+
+
+def test_the_currency_yuan_is_no_place():
+    from rag.query import analyze
+
+    q = analyze("In Hubei's plan, which are the two trillion-yuan-level industrial clusters?")
+    assert q.regions == ("湖北省",) and not q.unknown_places
