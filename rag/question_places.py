@@ -51,10 +51,12 @@ def region_hits(q: str, low: str, english: bool, corpus_aliases: dict[str, tuple
                 out.append((h.start, h.end, h.alias, h.keys))
     # one-character 简称 ("沪2025年…") only right before a year or a figure word
     abbr = lexicon().regions["abbreviations"]
-    for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{''.join(abbr)}]){_raw('short_name_next')}", q):
-        if not any(s <= m.start() < e for s, e, _, _ in out):
-            key = abbr[m.group(1)]
-            out.append((m.start(), m.end(), m.group(1), (key,)))
+    # … also several run together ("渝皖两地", "京津冀2024年")
+    chars = "".join(abbr)
+    for m in re.finditer(rf"(?<![\u4e00-\u9fff])([{chars}]{{1,4}})(?:{_raw('abbreviations_next')}|{_raw('short_name_next')})", q):
+        for i, ch in enumerate(m.group(1)):
+            if not any(s <= m.start() + i < e for s, e, _, _ in out):
+                out.append((m.start() + i, m.start() + i + 1, ch, (abbr[ch],)))
     nat = lexicon().regions["national"]
     for m in re.finditer(rf"({'|'.join(map(re.escape, nat.get('subject_aliases', [])))}){_raw('national_next')}", q):
         if not any(s <= m.start() < e for s, e, _, _ in out):

@@ -182,3 +182,12 @@ def test_the_currency_yuan_is_no_place():
 
     q = analyze("In Hubei's plan, which are the two trillion-yuan-level industrial clusters?")
     assert q.regions == ("湖北省",) and not q.unknown_places
+
+
+def test_several_abbreviations_run_together_and_customary_names():
+    from rag.query import analyze
+
+    assert analyze("湘鄂两地2025年GDP增长目标分别是多少？").regions == ("湖南省", "湖北省")
+    assert analyze("京津冀2024年GDP分别增长多少？").regions == ("北京市", "天津市", "河北省")
+    assert analyze("津门今年城镇新增就业目标是多少？").regions == ("天津市",)
+    assert analyze("津贴发放了多少？").regions == ()
