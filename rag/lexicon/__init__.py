@@ -100,7 +100,7 @@ class Lexicon:
                     kin = [o for o in out if o.end <= m.start()
                            and (o.term.startswith(ind.name[:2]) or o.indicator in ind.kin)
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
-                    if kin and _ELLIPTIC_LEAD.search(text[max(0, m.start() - 4): m.start()] or "x"):
+                    if kin and pattern("elliptic_lead", "text").search(text[max(0, m.start() - 4): m.start()] or "x"):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
         return self._own(text, sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start))
 
@@ -222,8 +222,6 @@ def _build() -> Lexicon:
     )
 
 
-# what may stand before an elliptic word: a comma, and maybe a verb ("、实现收入4140亿元")
-_ELLIPTIC_LEAD = re.compile(r"[、，,](?:实现|完成|达到|创造)?$")
 _COORDINATED = re.compile(r"((?:[\u4e00-\u9fff]{2,6}(?:和|与|及|以及|、))+)$")
 
 
