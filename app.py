@@ -35,7 +35,7 @@ from rag import ui_figures as ffmt  # noqa: E402
 from rag import ui_format as fmt  # noqa: E402
 from rag import ui_report_view as view  # noqa: E402
 from rag import ui_reports as rfmt  # noqa: E402
-from rag.table import CORE  # noqa: E402
+from rag.lexicon import lexicon  # noqa: E402
 from rag.ui_chat import new_chat, toggle_explain  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
@@ -269,7 +269,7 @@ def build() -> gr.Blocks:
                         outline = gr.HTML("", elem_id="outline", js_on_load=None)
             with gr.Tab("比较 Compare", id="compare-tab") as compare_tab:
                 with gr.Row():
-                    cmp_ind = gr.Dropdown(choices=ui_compare.indicator_choices(), value=list(CORE), multiselect=True,
+                    cmp_ind = gr.Dropdown(choices=ui_compare.indicator_choices(), value=list(lexicon().table_core), multiselect=True,
                                           label="指标 indicators", elem_id="compare-indicators", scale=3)
                     cmp_kind = gr.Radio([("目标 target", "target"), ("实际 result", "result")], value="target",
                                         label="类型 kind", elem_id="compare-kind", scale=1)

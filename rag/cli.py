@@ -259,10 +259,8 @@ def cmd_ask(args) -> int:
             streamed.append(d)
             print(d, end="", flush=True)
 
-        if args.json:
-            stream = None
         try:
-            ans = conv.ask(question, k=args.k, on_token=stream)
+            ans = conv.ask(question, k=args.k, on_token=None if args.json else stream)
         except ValueError as e:
             _err(str(e))
             return 2
@@ -278,7 +276,7 @@ def cmd_ask(args) -> int:
 # --- table --------------------------------------------------------------------------------
 def cmd_table(args) -> int:
     from .lexicon import lexicon
-    from .table import CORE, rows_for, to_csv
+    from .table import rows_for, to_csv
 
     s = _services()
     lex = lexicon()
@@ -297,9 +295,9 @@ def cmd_table(args) -> int:
     if args.kind == "vs":
         from .table import vs_rows
 
-        rows = vs_rows(s.corpus, inds or list(CORE), args.year or 0, regions)
+        rows = vs_rows(s.corpus, inds or list(lex.table_core), args.year or 0, regions)
     else:
-        rows = rows_for(s.corpus, inds or list(CORE), args.kind, args.year or 0, regions)
+        rows = rows_for(s.corpus, inds or list(lex.table_core), args.kind, args.year or 0, regions)
     if args.csv:
         print(to_csv(rows), end="")
     elif args.json:

@@ -189,7 +189,7 @@ def headline(corpus: Corpus, route: Route, time: str, indicators: frozenset[str]
 
         def weight(span) -> float:
             # GDP leads a report's headline; the other headline indicators follow
-            return sum(5 if i == "gdp" else 3 if lex.by_id[i].headline else 1 for i in groups[span])
+            return sum(5 if i == lex.economy else 3 if lex.by_id[i].headline else 1 for i in groups[span])
 
         a, b = max(groups, key=lambda sp: (weight(sp), -sp[0]))
         for nxt in sorted(groups):

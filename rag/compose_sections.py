@@ -71,7 +71,8 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             label = s.path[-1]
             score = sum(_named(t, label) for t in topic) / max(1, sum(len(t) for t in topic)) if topic else 0.0
             if not topic and len(s.path) == 1 and want and s.kind == want:
-                score = 0.5
+                # the part of that time; of several, the one with sub-parts (the tasks)
+                score = 0.5 + (0.01 if len(children(secs, i)) > 1 else 0.0)
             elif want and s.kind and s.kind != want:
                 score -= 0.25  # a plan question names a plan section, a review question a review one
             score -= 0.02 * (len(s.path) - 1)
@@ -176,14 +177,23 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     sub-heads by its opening sentences."""
     secs = corpus.sections(key)
     text = corpus.text(key)
+    kids = children(secs, idx)
+    top = secs[idx].level == 1
+    openings = []  # the own text of each part passed through, before its sub-part
+    while len(kids) == 1 and len(children(secs, secs.index(kids[0]))) > 1:
+        # one sub-part announcing the rest ("重点做好七个方面工作：" over "（一）…（七）")
+        openings.append((secs[idx].body_start, kids[0].start))
+        idx, top = secs.index(kids[0]), True
+        kids = children(secs, idx)
     sec = secs[idx]
     end = subtree_end(secs, idx)
-    heads = [(c.start, c.path[-1], c) for c in children(secs, idx)]
+    heads = [(c.start, c.path[-1], c) for c in kids]
     known = {h[0] for h in heads}
-    # a top part with sub-parts ("一、…" over "（一）…") is summarised by them, not by the
-    # heads run into their text
-    own_end = heads[0][0] if sec.level == 1 and len(heads) > 1 else end
-    for a, b in inline_heads(text, sec.body_start, own_end):
+    # a top part with sub-parts ("一、…" over "（一）…") is summarised by them (and the heads
+    # run into its own opening), not by the heads run into their text
+    top = top and len(heads) > 1
+    openings.append((sec.body_start, heads[0][0] if top else end))
+    for a, b in (h for o in openings for h in inline_heads(text, *o)):
         # a child's own run-in head (after any indentation) is not a second head
         if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
                    for _, _, c in heads) and a not in known:
@@ -194,7 +204,7 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     if heads and head_line:
         # the part's own head first, cited to the whole part it heads
         pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
-    for pos, head, c in heads[: max_lines]:
+    for pos, head, c in heads[: max(max_lines, len(heads)) if top else max_lines]:  # a top part: every sub-part
         if c is not None:
             a, b = _lead(text, c)
             line = one_line(text[a:b])

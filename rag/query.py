@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from . import question_terms as terms_of
 from .gazetteer import NATIONAL_KEY, gazetteer
 from .lexicon import lexicon, pattern
-from .question_cues import CJK, YEAR, cues, has, match, said
+from .question_cues import CJK, YEAR, cues, has, match, said, years_in
 from .question_parts import Part, list_count, parts_of, rates_out, scopes, unit_kind
 from .question_places import region_hits as _region_hits
 from .text.tokenize import tokenize
@@ -193,7 +193,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     aligned = _report_years_by_region(q, names, rep)
     if aligned:  # "西湖区报告和杭州市2023年报告": the year is one region's report's, not the others'
         report_years, report_year = aligned, 0
-    years = tuple(dict.fromkeys(int(y) for y in YEAR.findall(q)))
+    years = tuple(dict.fromkeys(years_in(q)))
     span = pattern("year_span").search(q)
     pair = span if span and int(span.group(2)) - int(span.group(1)) == 1 else None
     if pair:  # "从2018年到2019年": two years, each from its own report, not a period
@@ -242,7 +242,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         intent = "summary"
     m = cues()["measure"]
     if intent == "compare" and not parts and (has(low, m["growth"]) or (english and has(low, m["growth_en"]))):
-        parts = [Part("gdp", "growth", "")]  # "which grew faster": economic growth
+        parts = [Part(lexicon().economy, "growth", "")]  # "which grew faster": economic growth
     if not time and relative in ("this", "next"):
         time = "target"
     elif not time and relative == "last":

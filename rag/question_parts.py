@@ -71,7 +71,7 @@ def _english_shares(low: str, merged: list[tuple]) -> list[tuple]:
     denominator, and the other indicator is asked as its share of GDP."""
     lex = lexicon()
     of = pattern("denominator_en")
-    denominators = [m for m, _ in merged if m.indicator == "gdp" and of.search(low[max(0, m.start - 24): m.start])]
+    denominators = [m for m, _ in merged if m.indicator == lex.economy and of.search(low[max(0, m.start - 24): m.start])]
     if not denominators or len(merged) < 2:
         return merged
     out = []

@@ -65,12 +65,16 @@ def topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
     quoted = [x for x in re.findall(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]", q) if x not in period and len(x) >= 4]
     if quoted:
         return tuple(quoted)
+    stop = set(stop_words()) | set(cues()["topic"]["generic"])
+    if not re.search(r"[\u4e00-\u9fff]", q):  # English: the glossary's Chinese for its phrases
+        lex = lexicon()
+        return tuple(dict.fromkeys(f[0] for f in lex.translate(blank(q.lower(), lex.asked(q.lower())))
+                                   if f[0] not in stop and len(f[0]) >= 2))
     text = _without(q, names)
     for w in sorted(cues()["intent"]["summary"] + cues()["topic"]["frame"], key=len, reverse=True):
         text = text.replace(w, " ")
     from .text.tokenize import words
 
-    stop = set(stop_words()) | set(cues()["topic"]["generic"])
     toks = [t for t in words(text) if len(t) >= 2 and t not in stop and re.search(r"[\u4e00-\u9fff]", t)
             and not re.fullmatch(r"[一二三四五六七八九十两\d]+[个项类条件大]", t)]  # "五个" counts, names nothing
     return tuple(dict.fromkeys(toks))

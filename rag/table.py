@@ -19,9 +19,6 @@ from .question_cues import has
 from .route import region_name
 from .types import Figure, Report
 
-CORE = ("gdp", "cpi", "unemployment", "fiscal_revenue", "income")
-
-
 @dataclass(frozen=True)
 class Cell:
     report: Report
@@ -42,7 +39,7 @@ def cells(corpus: Corpus, indicators=None, kind: str = "target", year: int = 0, 
     """One cell per (report, indicator): the report's figure for its plan year (targets) or
     its reviewed year (results)."""
     lex = lexicon()
-    indicators = list(indicators or CORE)
+    indicators = list(indicators or lex.table_core)
     out = []
     for r in corpus.reports:
         if regions and r.region_key not in regions:
@@ -155,7 +152,7 @@ def comparison(q: Query, corpus: Corpus) -> Comparison:
     """The cells that answer a comparison question, and a one-line verdict."""
     lex = lexicon()
     low = q.text.lower()
-    ind = q.parts[0].indicator if q.parts else "gdp"  # "which grew faster": economic growth
+    ind = q.parts[0].indicator if q.parts else lexicon().economy  # "which grew faster": economic growth
     measure = q.parts[0].measure if q.parts else "growth"
     year = q.years[0] if q.years else 0
     kind = q.time
@@ -221,7 +218,7 @@ def met_check(q: Query, corpus: Corpus) -> tuple[Cell, Cell, str] | None:
     low = q.text.lower()
     if len(q.regions) != 1 or len(q.years) != 1 or not (_said(low, "met") and _said(low, "target")):
         return None
-    ind = q.parts[0].indicator if q.parts else "gdp"
+    ind = q.parts[0].indicator if q.parts else lexicon().economy
     t, r = target_vs_result(corpus, q.regions[0], q.years[0], ind)
     if t is None or r is None or t.report.key == r.report.key or value_of(t) is None or value_of(r) is None:
         return None
@@ -260,7 +257,7 @@ def vs_rows(corpus: Corpus, indicators=None, year: int = 0, regions=None) -> lis
     does without the figure) and 完成/未完成, each cited."""
     lex = lexicon()
     out: dict[tuple, dict] = {}
-    for ind in list(indicators or CORE):
+    for ind in list(indicators or lex.table_core):
         name = lex.by_id[ind].name
         for t in cells(corpus, [ind], "target", year, regions):
             if t.figure is None:

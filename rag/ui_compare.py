@@ -20,7 +20,7 @@ from . import ui_figures as ffmt
 from . import ui_format as fmt
 from . import ui_reports as rfmt
 from . import ui_status as st
-from .table import CORE, cells, rows_for, to_csv
+from .table import cells, rows_for, to_csv
 
 CSV_DIR = Path(tempfile.gettempdir()) / "rag-app-csv"
 
@@ -93,7 +93,7 @@ def compare(loader, indicators, kind: str, year):
 
     from .lexicon import lexicon
 
-    indicators = [i for i in (indicators or []) if i] or list(CORE)
+    indicators = [i for i in (indicators or []) if i] or list(lexicon().table_core)
     kind = kind if kind in ("target", "result") else "target"
     try:
         y = rfmt.parse_year(year) or 0

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from .types import Report, Section
-from .ui_format import SOURCE_LABELS, esc, level_label, where
+from .ui_format import SOURCE_LABELS, esc, level_label
 
 
 # --- reports tab --------------------------------------------------------------------------

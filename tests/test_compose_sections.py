@@ -165,3 +165,31 @@ def test_a_top_part_is_summarised_by_its_sub_parts_not_the_heads_inside_them():
     got = [p.text for p in _pieces("2024年工作回顾讲了哪几个方面?", text)]
     assert [g[:7] for g in got[1:]] == ["（一）产业发展", "（二）改革开放", "（三）民生保障", "（四）安全底线"]
     assert len(got) == 5 and not any(g.startswith(("工业提质增效", "服务业加快发展")) for g in got)
+
+
+# a city's 2025 report (written for this test): the plan part's general requirements, then
+# a single line announcing its tasks over nine sub-parts, and a second plan part without
+# sub-parts
+TASKS = "\n".join([
+    "某市2025年政府工作报告",
+    "一、2024年工作回顾",
+    "一年来，经济运行稳中有进。地区生产总值增长5.6%。",
+    "二、2025年总体要求和主要目标",
+    "今年政府工作的总体要求是稳中求进。地区生产总值增长5.5%左右。",
+    "三、2025年重点工作",
+    "重点抓好九个方面工作：",
+    *[f"（{n}）{t}" + "\n" + f"{t}是今年的重要任务，要抓紧抓实。" for n, t in zip(
+        "一二三四五六七八九",
+        ["扩大有效投资", "提振居民消费", "发展先进制造", "推进城乡融合", "深化改革开放",
+         "加强生态保护", "办好民生实事", "守牢安全底线", "推动边境发展"])],
+])
+
+
+def test_the_tasks_announced_by_one_line_are_all_listed():
+    got = [p.text for p in _pieces("今年重点做哪几方面工作?", TASKS)]
+    assert [g[:3] for g in got if g.startswith("（")] == [f"（{n}）" for n in "一二三四五六七八九"]  # all nine, past the line limit
+
+
+def test_of_two_plan_parts_a_question_naming_none_gets_the_one_with_sub_parts():
+    got = [p.text for p in _pieces("今年工作安排有哪些?", TASKS)]
+    assert any("推动边境发展" in g for g in got) and not any("总体要求" in g for g in got)

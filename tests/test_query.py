@@ -382,3 +382,34 @@ def test_a_target_against_another_years_result_leaves_each_year_its_own_time():
     q = analyze("湖南2025年GDP增长目标比2024年实际增速高还是低？")
     assert q.years == (2025, 2024) and q.time == ""
     assert analyze("湖南2025年GDP增长目标是多少？实际呢？").time == "target"
+
+
+@pytest.mark.parametrize("q, years", [
+    ("株洲19年财政收入多少？", (2019,)),  # a two-digit year
+    ("连续18年粮食增产的是哪个县？", ()),  # a duration, not a year
+    ("近20年来GDP翻了几番？", ()),
+    ("哪个园区产值超2000亿元？", ()),  # an amount, not a year
+    ("2023年和2024年GDP各是多少？", (2023, 2024)),
+])
+def test_years_written_short_are_years_and_amounts_or_durations_are_not(q, years):
+    assert analyze(q).years == years
+
+
+def test_several_short_names_before_a_count_of_autonomous_regions_name_each():
+    assert set(analyze("桂新两个自治区今年投资增长目标分别是多少？").regions) == {"广西壮族自治区", "新疆维吾尔自治区"}
+
+
+@pytest.mark.parametrize("q", ["赣州去年在交通建设上做了些什么？", "湘今年在乡村振兴方面有啥安排？",
+                               "南平市2023年经济工作的主要思路是什么？"])
+def test_colloquial_section_questions_are_summaries(q):
+    assert analyze(q).intent == "summary"
+
+
+def test_an_english_summary_names_its_part_in_the_reports_words():
+    q = analyze("Summarise Jilin's 2025 plans for cultural tourism and the ice-and-snow economy.")
+    assert q.intent == "summary" and "冰雪经济" in q.topic and not q.parts  # "economy" here is no GDP
+    assert [p.indicator for p in analyze("How fast did the economy of Jilin grow in 2024?").parts] == ["gdp"]
+
+
+def test_which_district_of_two_is_a_comparison():
+    assert analyze("In 2022, which district attracted more foreign investment, Yuelu or Tianxin?").intent == "compare"

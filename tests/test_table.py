@@ -10,6 +10,7 @@ import pytest
 from fixtures_core import CIXI, JIANGBEI, SUZHOU, core
 
 from rag import table
+from rag.lexicon import lexicon
 from rag.query import analyze
 from rag.types import Figure
 
@@ -70,7 +71,7 @@ def test_filters(corpus):
     assert ids(table.cells(corpus, ["gdp"], "target", 2024, level="prefecture")) == {"zhuzhou-2024", "suzhou-2024"}
     assert ids(table.cells(corpus, ["gdp"], "result", 2019, {JIANGBEI})) == {"jiangbei-2020"}
     cells = table.cells(corpus, None, "target", 2024, {SUZHOU})
-    assert [c.indicator for c in cells] == list(table.CORE)
+    assert [c.indicator for c in cells] == list(lexicon().table_core)
 
 
 # --------------------------------------------------------------------------- comparisons

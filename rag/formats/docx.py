@@ -173,16 +173,14 @@ def _paragraph(p: Any, styles: _Styles) -> tuple[str, list[tuple[int, int]], int
     # maximal bold runs: bridge whitespace-only non-bold pieces, trim whitespace
     spans: list[tuple[int, int]] = []
     cur: list[int] | None = None
-    gap_end = None
     for s, e, b in pieces:
         if b:
             if cur is None:
                 cur = [s, e]
             else:
                 cur[1] = e
-            gap_end = None
         elif cur is not None and not text[s:e].strip():
-            gap_end = e  # may be bridged if bold follows
+            continue  # blank between bold runs: bridged if bold follows
         else:
             if cur is not None:
                 spans.append((cur[0], cur[1]))

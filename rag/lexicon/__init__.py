@@ -71,6 +71,8 @@ class Lexicon:
     glossary: dict[str, tuple[str, ...]]
     phrasing: dict = field(default_factory=dict)
     other_subjects: tuple[str, ...] = ()
+    economy: str = ""  # the indicator of the whole economy (GDP)
+    table_core: tuple[str, ...] = ()  # a comparison table's indicators when none is named
     _text_re: re.Pattern = field(repr=False, compare=False, default=None)
     _ask_re: re.Pattern = field(repr=False, compare=False, default=None)
     _term_owner: dict = field(repr=False, compare=False, default_factory=dict)
@@ -110,7 +112,16 @@ class Lexicon:
             Mention(self._ask_owner[m.group(1).lower()], m.start(1), m.end(1), m.group(1))
             for m in self._ask_re.finditer(question)
         ]
-        return self._own(question, sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start))
+        hits = self._own(question, sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start))
+        if any(h.term.isascii() for h in hits):
+            # an English name inside a longer glossary phrase names that thing, not the
+            # indicator ("economy" in "ice-and-snow economy", "digital economy"), unless its
+            # Chinese names the indicator too ("actual foreign investment" = 实际使用外资)
+            spans = [(a, b, forms) for a, b, forms in self.glossary_spans(question)]
+            hits = [h for h in hits if not (h.term.isascii() and any(
+                a <= h.start and h.end <= b and b - a > h.end - h.start
+                and not any(self._ask_owner.get(f.lower()) == h.indicator for f in forms) for a, b, forms in spans))]
+        return hits
 
     def _own(self, text: str, hits: list[Mention]) -> list[Mention]:
         """Leave out a term written right after a narrower group ("低收入农户人均可支配收入"):
@@ -143,17 +154,24 @@ class Lexicon:
                 forms.setdefault(k[:-1], v)
             elif k[-1:].isalpha():
                 forms.setdefault(k + ("es" if k.endswith(("sh", "ch", "x")) else "s"), v)
-        return forms
+        # a hyphen and a space are one ("ice-and-snow economy" = "ice and snow economy")
+        return {k.replace("-", " "): v for k, v in reversed(forms.items())}
 
     @functools.cached_property
     def _glossary_re(self) -> re.Pattern:
         alts = sorted(self._glossary_forms, key=len, reverse=True)
-        return re.compile(r"(?<![a-z])(" + "|".join(re.escape(a) for a in alts) + r")(?![a-z])")
+        return re.compile(r"(?<![a-z])(" + "|".join(re.escape(a).replace(r"\ ", "[- ]") for a in alts) + r")(?![a-z])")
+
+    def glossary_spans(self, english: str) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, Chinese wordings) of the glossary phrases an English text uses,
+        leftmost-longest."""
+        return [(m.start(1), m.end(1), self._glossary_forms[m.group(1).replace("-", " ")])
+                for m in self._glossary_re.finditer(english.lower())]
 
     def translate(self, english: str) -> list[tuple[str, ...]]:
         """The Chinese wordings of the glossary phrases an English text uses,
         leftmost-longest: [("世界自然遗产",), ("港", "港口"), …]."""
-        return [self._glossary_forms[m.group(1)] for m in self._glossary_re.finditer(english.lower())]
+        return [forms for _, _, forms in self.glossary_spans(english)]
 
     def share_of(self, indicator_id: str) -> tuple[str, str]:
         """(indicator, measure) meant by "X占GDP比重": X's share indicator, or X's rate."""
@@ -214,6 +232,8 @@ def _build() -> Lexicon:
         meta=_load("meta.toml"),
         phrasing=_load("phrasing.toml"),
         other_subjects=tuple(sorted(raw.get("other_subjects", ()), key=len, reverse=True)),
+        economy=raw["economy"],
+        table_core=tuple(raw["table_core"]),
         glossary={k.lower(): tuple(v.split("|")) for k, v in _load("glossary.toml")["terms"].items()},
         _text_re=text_re,
         _ask_re=ask_re,
