@@ -38,7 +38,9 @@ def inline_heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
     sents = split_sentences(text, start, end)
     out = []
     for i, (a, b) in enumerate(sents[:-1]):
-        if i and pattern("inline_head", "items").match(text[a:b]) and sents[i + 1][1] - sents[i + 1][0] > 20:
+        head = pattern("inline_head", "items").match(text[a:b]) or (
+            text[max(0, a - 4):a].rstrip(" \u3000\t").endswith("\n") and pattern("inline_head_line", "items").match(text[a:b]))
+        if i and head and sents[i + 1][1] - sents[i + 1][0] > 20:
             out.append((a, b))
     return out
 
@@ -49,10 +51,11 @@ def _named(term: str, label: str) -> float:
     稳外需"; "对外开放" in "高水平开放"), since headings shorten what questions spell out."""
     if term in label:
         return len(term)
-    head = term[-2:]
-    if len(term) < 3 or head not in label or head in lexicon().cues["topic"]["generic"]:
-        return 0.0  # a generic head ("重大任务" → "任务") names no part
-    return 0.5 * len(term)
+    head, generic = term[-2:], lexicon().cues["topic"]["generic"]
+    if head in generic:  # a generic head ("重大任务" → "任务") names no part, its field may
+        stem = term[:-2]  # ("生态建设" in "推动生态安全屏障建设", "绿色低碳发展" in "绿色低碳转型")
+        return 0.5 * len(term) if len(stem) >= 2 and stem not in generic and stem in label else 0.0
+    return 0.5 * len(term) if len(term) >= 3 and head in label else 0.0
 
 
 def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:

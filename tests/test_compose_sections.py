@@ -193,3 +193,21 @@ def test_the_tasks_announced_by_one_line_are_all_listed():
 def test_of_two_plan_parts_a_question_naming_none_gets_the_one_with_sub_parts():
     got = [p.text for p in _pieces("今年工作安排有哪些?", TASKS)]
     assert any("推动边境发展" in g for g in got) and not any("总体要求" in g for g in got)
+
+
+def test_a_paragraphs_opening_sentence_with_a_count_is_a_run_in_head():
+    text = ("（七）聚焦改善民生，着力增强群众获得感。加大民生投入。\n"
+            "办好15件民生实事。新建城市书房30个，改造老旧小区120个，新增托位2000个。\n"
+            "发展社会事业。城镇新增就业8万人，新建改建幼儿园20所。")
+    heads = [text[a:b] for a, b in inline_heads(text, 0, len(text))]
+    assert heads == ["办好15件民生实事。", "发展社会事业。"]
+    mid = "（七）聚焦改善民生。新增就业8万人。办好15件民生实事。城镇新增就业8万人，新建改建幼儿园20所，更多更多。"
+    assert [mid[a:b] for a, b in inline_heads(mid, 0, len(mid))] == []  # inside a paragraph, a count is a figure
+
+
+def test_a_topic_ending_in_a_generic_word_is_named_by_its_field():
+    from rag.compose_sections import _named
+
+    assert _named("生态建设", "（九）以治沙为牵引，全力推动生态安全屏障建设") == 2.0
+    assert _named("重大任务", "（一）扎实推进重大项目建设") == 0.0  # "重大" alone is no field
+    assert _named("扩大内需", "聚力扩内需、稳外需") == 2.0
