@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .lexicon import lexicon, pattern
-from .question_cues import cues, has
+from .question_cues import cues, has, said
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,11 @@ def parts_of(low: str, english: bool) -> list[Part]:
     merged = merge_shares(low, _asked(low))
     if english:
         merged = _english_shares(low, merged)
+    elif len(merged) == 1 and not merged[0][1] and said(low, "share_asked"):
+        # "服务业在整个经济里占多大分量": one indicator's share of the economy
+        m = merged[0][0]
+        ind, measure = lex.share_of(m.indicator)
+        merged = [(type(m)(ind, m.start, m.end, m.term), measure)]
     # generic words ("增长目标") name the headline indicator only when nothing else is named
     generic = {t.lower() for t in lex.fallback_terms}
     if any(m.term.lower() not in generic for m, _ in merged):

@@ -147,4 +147,10 @@ def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     stretch = pattern("stretch_after", "text").match(sentence[end:])
     if stretch and not lexicon().mentions(stretch.group(1)):
         end += stretch.end()
+    # and, when no scope is asked, the region's other scope right after ("全市增长6.3%、市级增长6.5%")
+    for g in figs[1:] if scope is None else ():
+        at = sentence.find(g.text, end) if g.text else -1
+        if g.indicator == f.indicator and g.measure == f.measure and g.scope != f.scope and 0 <= at - end <= 12 \
+                and pattern("other_scope_between", "text").fullmatch(sentence[end:at]):
+            end = at + len(g.text)
     return sentence[start:end].strip("，,；;：: ")

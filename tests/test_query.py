@@ -413,3 +413,10 @@ def test_an_english_summary_names_its_part_in_the_reports_words():
 
 def test_which_district_of_two_is_a_comparison():
     assert analyze("In 2022, which district attracted more foreign investment, Yuelu or Tianxin?").intent == "compare"
+
+
+def test_a_share_asked_without_its_denominator_is_the_share_of_the_economy():
+    p = analyze("株洲2023年服务业在整个经济里占多大分量？").parts
+    assert [(x.indicator, x.measure) for x in p] == [("tertiary_va", "rate")]
+    assert [(x.indicator, x.measure) for x in analyze("株洲2023年研发经费占比多少？").parts] == [("rd_intensity", "rate")]
+    assert analyze("株洲2023年服务业增加值是多少？").parts[0].measure != "rate"

@@ -32,3 +32,14 @@ def test_a_targets_stretch_goal_stays_with_it():
     assert clause_for(part, "全省生产总值增长5.5%左右，争取更好结果；一般公共预算收入增长3%。") == "生产总值增长5.5%左右，争取更好结果"
     # another indicator's figure after it is not a stretch goal
     assert clause_for(part, "地区生产总值增长6%左右，力争固定资产投资增长8%。") == "地区生产总值增长6%左右"
+
+
+def test_the_regions_other_scope_right_after_stays_with_the_figure_when_no_scope_is_asked():
+    from rag.support import clause_for
+
+    part = analyze("余姚2022年财政收入计划增长多少？").parts[0]
+    said = "一般公共预算收入全市增长5.8%、市级增长6%，规上工业增加值增长7%。"
+    assert clause_for(part, said) == "一般公共预算收入全市增长5.8%、市级增长6%"
+    assert clause_for(part, said, "市级").endswith("市级增长6%")
+    # another indicator's figure after it is not another scope
+    assert clause_for(part, "一般公共预算收入增长5.8%、规上工业增加值增长7%。") == "一般公共预算收入增长5.8%"
