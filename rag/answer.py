@@ -22,7 +22,7 @@ from .compose_lists import counted_pieces, group_pieces
 from .compose_sections import period_pieces, section_pieces
 from .corpus import Corpus
 from .lexicon import lexicon, pattern
-from .query import Query, analyze
+from .query import Query, analyze, asks_meeting
 from .retrieve import Result, Retriever
 from .route import Route, own_year, plan
 from .support import names_indicator
@@ -142,8 +142,10 @@ class Answerer:
     def _pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
         w = self.w
         if q.intent in ("speaker", "meeting"):
-            p = speaker_piece(q, route, self.corpus)
-            return [p] if p else []
+            # "who gave it, and at which session": both, each cited
+            intents = ("speaker", "meeting") if q.intent == "speaker" and asks_meeting(q) else (q.intent,)
+            got = [speaker_piece(q, route, self.corpus, i) for i in intents]
+            return [p for i, p in enumerate(got) if p and p not in got[:i]]
         if q.intent == "signoff":
             p = signoff_piece(route, self.corpus)
             return [p] if p else []

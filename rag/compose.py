@@ -218,12 +218,14 @@ def source_piece(route: Route, corpus: Corpus) -> Piece | None:
     return None
 
 
-def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
-    """The speaker (or meeting) from the report's opening lines, cited to the line naming it."""
+def speaker_piece(q: Query, route: Route, corpus: Corpus, intent: str = "") -> Piece | None:
+    """The speaker (or, with ``intent`` "meeting", the meeting) from the report's opening
+    lines, cited to the line naming it."""
+    intent = intent or q.intent
     for key in route.reports:
         r = corpus.by_key[key]
         text = corpus.text(key)
-        want = r.speaker.split()[-1] if q.intent == "speaker" and r.speaker else (r.meeting if q.intent == "meeting" else "")
+        want = r.speaker.split()[-1] if intent == "speaker" and r.speaker else (r.meeting if intent == "meeting" else "")
         # the title lines may break it ("2024 年 1 月 9 日在某某县\n第十八届人民代表大会…")
         m = re.search(r"\s*".join(map(re.escape, "".join(want.split()))), text) if want else None
         if m is None:
@@ -234,7 +236,7 @@ def speaker_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
         a += len(text[a:b]) - len(text[a:b].lstrip())
         b -= len(text[a:b]) - len(text[a:b].rstrip())
         line = one_line(text[a:b])
-        if q.intent == "speaker":
+        if intent == "speaker":
             answer = f"{r.title}由{r.speaker}作：{line}"
         else:
             answer = line

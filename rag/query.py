@@ -86,6 +86,12 @@ def _time(low: str, english: bool, n_years: int = 0) -> str:
     return "target" if t else ("result" if r else "")
 
 
+def asks_meeting(q: Query) -> bool:
+    """The question asks the meeting too ("谁作的报告，在哪次会议上", "and at which session")."""
+    i, low = cues()["intent"], q.text.lower()
+    return has(low, i["meeting"]) or has(low, i["meeting_en"])
+
+
 def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     i = cues()["intent"]
     if has(low, i["speaker"]) or match(low, i["speaker_patterns"]) or (english and has(low, i["speaker_en"])):

@@ -98,8 +98,8 @@ def parts_of(low: str, english: bool) -> list[Part]:
         merged = [(type(m)(ind, m.start, m.end, m.term), measure)]
     # generic words ("增长目标") name the headline indicator only when nothing else is named
     generic = {t.lower() for t in lex.fallback_terms}
-    if any(m.term.lower() not in generic for m, _ in merged):
-        merged = [(m, f) for m, f in merged if m.term.lower() not in generic]
+    if any(lex.canonical(m.term) not in generic for m, _ in merged):
+        merged = [(m, f) for m, f in merged if lex.canonical(m.term) not in generic]
     hits = [m for m, _ in merged]
     forced = {id(m): f for m, f in merged}
     blanked = blank(low, hits)

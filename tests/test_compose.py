@@ -63,6 +63,10 @@ def test_the_meeting_is_found_where_the_title_lines_break_it():
     p = speaker_piece(analyze("这份报告是在哪次会议上作的？"), Route("", 0, "", ("k",)), corpus)
     assert p is not None and "第十八届人民代表大会第三次会议" in p.text
     assert text[p.start:p.end].startswith("2024 年 1 月 9 日") and text[p.start:p.end].endswith("会议上")
+    # asked with the speaker: the meeting line, on its own intent
+    q = analyze("这份报告是谁作的，在哪次会议上？")
+    who, where = (speaker_piece(q, Route("", 0, "", ("k",)), corpus, i) for i in ("speaker", "meeting"))
+    assert "李某" in who.text and "第三次会议" in where.text and who.start != where.start
 
 
 def test_a_paragraph_without_a_full_stop_is_cut_to_the_clauses_that_answer():

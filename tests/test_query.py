@@ -420,3 +420,25 @@ def test_a_share_asked_without_its_denominator_is_the_share_of_the_economy():
     assert [(x.indicator, x.measure) for x in p] == [("tertiary_va", "rate")]
     assert [(x.indicator, x.measure) for x in analyze("株洲2023年研发经费占比多少？").parts] == [("rd_intensity", "rate")]
     assert analyze("株洲2023年服务业增加值是多少？").parts[0].measure != "rate"
+
+
+def test_a_parent_with_its_own_year_after_a_child_is_a_second_region():
+    q = analyze("株洲2020年和湖南省2022年的研发投入强度各是多少？")
+    assert set(q.regions) == {"湖南省/株洲市", "湖南省"} and q.years == (2020, 2022)
+    assert analyze("湖南省株洲市2022年研发投入强度是多少？").regions == ("湖南省/株洲市",)  # a qualifier
+
+
+def test_english_names_in_the_plural_with_hyphens_and_a_shared_ending():
+    parts = analyze("What were urban and rural per-capita disposable incomes in Zhuzhou in 2022?").parts
+    assert [p.indicator for p in parts] == ["urban_income", "rural_income"]
+    assert [p.indicator for p in analyze("How many high tech enterprises did Zhuzhou add?").parts] == ["hightech_firms"]
+    # a plural of a fallback word is still a fallback: the named indicator wins
+    assert [p.indicator for p in analyze("What are the growth targets for exports and imports?").parts] == ["trade"]
+
+
+def test_who_gave_the_report_and_at_which_session_asks_both():
+    from rag.query import asks_meeting
+
+    assert asks_meeting(analyze("Who delivered Zhuzhou's 2023 report, and at which session?"))
+    assert asks_meeting(analyze("株洲2023年报告是谁作的，在哪次会议上？"))
+    assert not asks_meeting(analyze("株洲2023年报告是谁作的？"))

@@ -109,9 +109,11 @@ class Lexicon:
     def asked(self, question: str) -> list[Mention]:
         """Indicators a question names (report terms, question-only names, English)."""
         out = [
-            Mention(self._ask_owner[m.group(1).lower()], m.start(1), m.end(1), m.group(1))
+            Mention(self._ask_owner[_singular(m.group(1), self._ask_owner)], m.start(1), m.end(1), m.group(1))
             for m in self._ask_re.finditer(question)
         ]
+        extra, shared = _elided_en(question, out, self._ask_owner)
+        out = [h for h in out if h.start not in shared] + extra
         hits = self._own(question, sorted(out + _elided(question, out, self._ask_owner), key=lambda x: x.start))
         if any(h.term.isascii() for h in hits):
             # an English name inside a longer glossary phrase names that thing, not the
@@ -122,6 +124,11 @@ class Lexicon:
                 a <= h.start and h.end <= b and b - a > h.end - h.start
                 and not any(self._ask_owner.get(f.lower()) == h.indicator for f in forms) for a, b, forms in spans))]
         return hits
+
+    def canonical(self, term: str) -> str:
+        """A question's name for an indicator as the lexicon spells it (lower case, singular,
+        hyphens as spaces: "Growth-Targets" → "growth targets" → "growth target")."""
+        return _singular(term, self._ask_owner)
 
     def _own(self, text: str, hits: list[Mention]) -> list[Mention]:
         """Leave out a term written right after a narrower group ("低收入农户人均可支配收入"):
@@ -210,10 +217,13 @@ def _build() -> Lexicon:
     for i in indicators:
         for t in list(i.ask) + list(i.english):
             ask_owner.setdefault(t.lower(), i.id)
+            ask_owner.setdefault(t.lower().replace("-", " "), i.id)  # "high-tech" = "high tech"
     text_re = re.compile(_alternation(list(term_owner)), re.I)
     # English names only on word boundaries; Chinese anywhere
     alts = sorted(ask_owner, key=len, reverse=True)
-    parts = [(rf"(?<![a-z]){re.escape(a)}(?![a-z])" if a.isascii() and a[:1].isalpha() else re.escape(a)) for a in alts]
+    # English on word boundaries, a hyphen for a space ("per-capita"), plural allowed ("incomes")
+    parts = [(rf"(?<![a-z]){re.escape(a).replace(chr(92) + ' ', '[- ]')}(?:s|es)?(?![a-z])" if a.isascii() and a[:1].isalpha()
+              else re.escape(a)) for a in alts]
     ask_re = re.compile("(" + "|".join(parts) + ")", re.I)
     units = _load("units.toml")
     return Lexicon(
@@ -271,6 +281,42 @@ def _elided(text: str, hits: list[Mention], owner: dict) -> list[Mention]:
                     out.append(Mention(found, a + j, b, word[j:]))
                     break
     return out
+
+
+def _singular(found: str, owner: dict) -> str:
+    """The lexicon key of an English name found with a plural ending or a hyphen."""
+    key = found.lower().replace("-", " ")
+    for k in (key, key[:-1], key[:-2]):
+        if k in owner:
+            return k
+    return key
+
+
+_COORDINATED_EN = re.compile(r"(?<![a-z])([a-z]+)\s+(?:and|or|&)\s+([a-z]+)\s+$", re.I)
+
+
+def _elided_en(text: str, hits: list[Mention], owner: dict) -> tuple[list[Mention], set[int]]:
+    """English names sharing a left-out ending: "urban and rural per-capita disposable
+    incomes" names urban and rural income. Each coordinated word joined to a tail of the
+    term must make a known name. Also where the general names start when both words took
+    it: those name the two, not the general indicator as well."""
+    out, shared = [], set()
+    for h in hits:
+        m = _COORDINATED_EN.search(text[max(0, h.start - 40): h.start]) if h.term.isascii() else None
+        if not m:
+            continue
+        base, key = max(0, h.start - 40), _singular(h.term, owner)
+        made = []
+        for g in (1, 2):
+            for k in range(len(key.split())):
+                full = " ".join([m.group(g).lower(), *key.split()[k:]])
+                if full in owner and owner[full] != owner.get(key):
+                    made.append(Mention(owner[full], base + m.start(g), base + m.end(g), m.group(g)))
+                    break
+        out += made
+        if len(made) == 2:
+            shared.add(h.start)
+    return out, shared
 
 
 def _joined(word: str, term: str, owner: dict) -> str:
