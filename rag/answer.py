@@ -24,7 +24,7 @@ from .corpus import Corpus
 from .lexicon import lexicon, pattern
 from .query import Query, analyze, asks_meeting
 from .retrieve import Result, Retriever
-from .route import Route, own_year, plan
+from .route import Route, name_owners, own_year, plan
 from .support import names_indicator
 from .table import comparison, met_check
 from .text.numbers import figures
@@ -110,6 +110,7 @@ class Answerer:
                                     f"{indexed_regions(self.corpus.reports) or 'none'})"], [])
         if not only and (pair := met_check(q, self.corpus)):
             return self._met(q, *pair)
+        q = name_owners(q, self.corpus.reports, self.corpus.text)
         routes, note = self.routes(q, only, prev)
         draft = Draft(long=q.intent in ("summary", "list"))
         problems = [r.problem for r in routes if r.problem]

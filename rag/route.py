@@ -5,14 +5,20 @@ from a report of the province containing it, nor of a city inside it. A year's t
 comes from the report that plans that year, a year's result from the report that reviews
 it (usually the next year's). A question naming two regions or two years becomes one
 route per region/year, each answered and cited on its own. When no indexed report covers
-a route, it carries a problem that says which regions and years are indexed.
+a route, it carries a problem that says which regions and years are indexed. A region
+named only as the start of a proper name that a related region's report writes
+("哈尔滨冰雪大世界" in the province's report) is part of that name, not the subject.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
+from .lexicon import lexicon
 from .query import Query, region_label
 from .types import Report
+
+NAME_TAIL = 4  # characters after a region's name that must follow it in the report too
 
 MAX_ROUTES = 12
 
@@ -162,3 +168,25 @@ def own_year(q: Query, region: str, reports: list[Report]) -> int:
     else:
         ys = sorted({min(r.plan_years) for r in pool if r.plan_years}, reverse=True)
     return ys[0] if ys else 0
+
+
+def name_owners(q: Query, reports: list[Report], text) -> Query:
+    """A region named only as the start of a proper name ("哈尔滨冰雪大世界",
+    "宁波电商经济创新园区") that its own reports never write, but the report of exactly one
+    region above or below it does: the question is about that name, asked of that region.
+    ``text(key)`` is a report's stored text."""
+    regions = list(q.regions)
+    for i, (key, name) in enumerate(zip(q.regions, q.region_names)):
+        at = q.text.find(name)
+        tail = re.match(r"[\u4e00-\u9fff]{%d,}" % NAME_TAIL, q.text[at + len(name):]) if at >= 0 else None
+        if not tail or any(m.start == 0 for m in lexicon().asked(tail.group(0))):
+            continue  # "哈尔滨经济增长…": the region's own figure, not a name
+        phrase = name + tail.group(0)[:NAME_TAIL]
+        if any(phrase in text(r.key) for r in reports if r.region_key == key):
+            continue
+        related = [r for r in reports if r.region_key != key and r.region_key
+                   and (r.region_key.startswith(key + "/") or key.startswith(r.region_key + "/"))]
+        writers = {r.region_key for r in related if phrase in text(r.key)}
+        if len(writers) == 1:
+            regions[i] = writers.pop()
+    return replace(q, regions=tuple(regions)) if tuple(regions) != q.regions else q

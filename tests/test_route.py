@@ -214,3 +214,25 @@ def test_the_time_asked_of_a_report_follows_from_the_year_asked():
     assert time_for(Route("", 2020, "", ("k",)), r) == "target"
     assert time_for(Route("", 2020, "result", ("k",)), r) == "result"  # the question's own word wins
     assert time_for(Route("", 0, "", ("k",)), r) == ""
+
+
+def test_a_region_starting_a_proper_name_that_only_a_related_report_writes_is_that_name():
+    from rag.route import name_owners
+    from rag.types import Report
+
+    city = Report(id="c", file="c.txt", title="", region="株洲市", level="city", year=2024, key="c",
+                  region_key="湖南省/株洲市")
+    county = Report(id="x", file="x.txt", title="", region="攸县", level="county", year=2024, key="x",
+                    region_key="湖南省/株洲市/攸县")
+    other = Report(id="o", file="o.txt", title="", region="湘潭市", level="city", year=2024, key="o",
+                   region_key="湖南省/湘潭市")
+    texts = {"c": "全市生产总值增长5.5%。", "x": "株洲航空产业园入驻企业52家，产值增长18%。",
+             "o": "株洲航空产业园合作项目签约。"}
+    reports = [city, county, other]
+    q = analyze("株洲航空产业园入驻了多少家企业？")
+    assert name_owners(q, reports, texts.get).regions == ("湖南省/株洲市/攸县",)  # written by the county below
+    q = analyze("株洲2023年生产总值增长多少？")  # the city's own figure: unchanged
+    assert name_owners(q, reports, texts.get).regions == q.regions
+    texts["c"] += "株洲航空产业园加快建设。"  # the city writes it too: the city's own
+    q = analyze("株洲航空产业园入驻了多少家企业？")
+    assert name_owners(q, reports, texts.get).regions == q.regions
