@@ -36,6 +36,9 @@ def key_terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) 
             out += list(lex.search_names(p.indicator))
     if english:
         out += english_terms(q.lower())
+        # a figure the question quotes ("more than 2,600 registered companies") is written
+        # the same in the report: the one word an English question shares with it
+        out += [n.replace(",", "") for n in re.findall(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d{3,}", YEAR.sub(" ", q))]
     return tuple(dict.fromkeys(out))
 
 

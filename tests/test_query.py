@@ -442,3 +442,9 @@ def test_who_gave_the_report_and_at_which_session_asks_both():
     assert asks_meeting(analyze("Who delivered Zhuzhou's 2023 report, and at which session?"))
     assert asks_meeting(analyze("株洲2023年报告是谁作的，在哪次会议上？"))
     assert not asks_meeting(analyze("株洲2023年报告是谁作的？"))
+
+
+def test_an_english_question_quoting_a_figure_searches_for_it_as_written_in_chinese():
+    q = analyze("Which park in Zhuzhou has more than 1,250 registered firms?")
+    assert "1250" in q.terms
+    assert "2024" not in analyze("Which park in Zhuzhou opened in 2024?").terms  # a year is no figure
