@@ -125,6 +125,8 @@ def test_qualitative_targets():
     f = one("居民人均可支配收入增长与经济增长基本同步。", "income", "qualitative")
     assert f.value is None and f.text == "居民人均可支配收入增长与经济增长基本同步"
     assert figs("居民消费价格与上年基本持平。") == [("cpi", "qualitative", None)]
+    # an energy-saving target set as the quota handed down by the level above
+    assert figs("节能减排指标完成省下达任务。") == [("energy_intensity", "qualitative", None)]
 
 
 def test_qualitative_target_of_a_shared_form():
