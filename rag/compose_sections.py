@@ -235,3 +235,25 @@ def key_sentences(text: str, start: int, end: int, max_lines: int) -> list[tuple
             break
         keep.add(i)
     return [sents[i] for i in sorted(keep)]
+
+
+def approach_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
+    """The year's general requirements ("今年政府工作的总体要求是：…"), asked as 总体要求,
+    总体思路, 指导思想, "overall approach": the sentence stating them, from the plan part
+    when the report has one, cited."""
+    if not pattern("approach_asked").search(q.text.lower()):
+        return None
+    lead = pattern("approach_lead", "text")
+    for key in route.reports:
+        text = corpus.text(key)
+        found = []
+        for m in lead.finditer(text):
+            sec = corpus.section_at(key, m.start())
+            a = max(text.rfind(c, 0, m.start()) for c in "。\n") + 1
+            b = text.find("。", m.end())
+            found.append((sec is None or sec.kind != "plan", a, len(text) if b < 0 else b + 1, sec))
+        if found:
+            _, a, b, sec = min(found, key=lambda f: (f[0], f[1]))
+            return Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path) if sec else "")
+    return None
+

@@ -211,3 +211,20 @@ def test_a_topic_ending_in_a_generic_word_is_named_by_its_field():
     assert _named("生态建设", "（九）以治沙为牵引，全力推动生态安全屏障建设") == 2.0
     assert _named("重大任务", "（一）扎实推进重大项目建设") == 0.0  # "重大" alone is no field
     assert _named("扩大内需", "聚力扩内需、稳外需") == 2.0
+
+
+def test_the_general_requirements_are_the_sentence_stating_them_in_the_plan_part():
+    from types import SimpleNamespace
+
+    from rag.compose_sections import approach_piece
+    from rag.query import analyze
+    from rag.route import Route
+
+    base = _corpus(TASKS, 2025)
+    corpus = SimpleNamespace(text=base.text, section_at=lambda key, pos: max(
+        (s for s in base.sections(key) if s.start <= pos), key=lambda s: s.start, default=None))
+    route = Route("", 0, "", ("k",))
+    for question in ("今年工作的总体思路是什么？", "What is the overall approach for this year?"):
+        p = approach_piece(analyze(question), route, corpus)
+        assert p is not None and p.text == "今年政府工作的总体要求是稳中求进。" and TASKS[p.start:p.end] == p.text
+    assert approach_piece(analyze("今年重点做哪几方面工作?"), route, corpus) is None
