@@ -198,7 +198,7 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     openings.append((sec.body_start, heads[0][0] if top else end))
     for a, b in (h for o in openings for h in inline_heads(text, *o)):
         # a child's own run-in head (after any indentation) is not a second head
-        if not any(c is not None and c.start <= a <= len(text[:c.body_start]) + _indent(text, c.body_start) + 1
+        if not any(c is not None and c.start <= a <= c.body_start + _indent(text, c.body_start) + 1
                    for _, _, c in heads) and a not in known:
             heads.append((a, text[a:b].rstrip("。！"), None))
     heads.sort(key=lambda h: h[0])
@@ -207,6 +207,12 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     if heads and head_line:
         # the part's own head first, cited to the whole part it heads
         pieces.append(Piece(route.label, head_line, key, sec.start, end, " > ".join(sec.path)))
+    elif heads and not top and heads[0][0] > sec.body_start:
+        # a head run into its paragraph leads into the part's own statement before its sub-heads
+        # ("（七）更好保障和改善民生。…安排资金148亿元，实施民生实事28项…")
+        a, b = _lead(text, sec)
+        if b <= heads[0][0]:
+            pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
     for pos, head, c in heads[: max(max_lines, len(heads)) if top else max_lines]:  # a top part: every sub-part
         if c is not None:
             a, b = _lead(text, c)

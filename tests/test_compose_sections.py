@@ -228,3 +228,16 @@ def test_the_general_requirements_are_the_sentence_stating_them_in_the_plan_part
         p = approach_piece(analyze(question), route, corpus)
         assert p is not None and p.text == "今年政府工作的总体要求是稳中求进。" and TASKS[p.start:p.end] == p.text
     assert approach_piece(analyze("今年重点做哪几方面工作?"), route, corpus) is None
+
+
+def test_a_head_run_into_its_paragraph_leads_into_the_parts_own_statement():
+    text = "\n".join([
+        "某自治州2025年政府工作报告",
+        "一、2025年工作安排",
+        "（一）扩大有效投资。实施重点项目300个，完成投资800亿元。",
+        "（二）更好保障和改善民生。坚持尽力而为、量力而行，安排资金48亿元，实施民生实事18项，增强群众获得感。",
+        "全力促进就业增收。落实就业优先政策，城镇新增就业3万人，农牧民转移就业20万人以上。",
+        "提升医疗卫生服务能力。推进县域医共体建设，新建改建乡镇卫生院12所，乡村医生培训全覆盖。",
+    ])
+    got = [p.text for p in _pieces("2025年民生方面有哪些安排?", text)]
+    assert got and "安排资金48亿元" in got[0] and any(g.startswith("全力促进就业增收") for g in got)
