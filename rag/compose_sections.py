@@ -72,7 +72,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             if s.level == 0 or not s.path:
                 continue
             label = s.path[-1]
-            score = sum(_named(t, label) for t in topic) / max(1, sum(len(t) for t in topic)) if topic else 0.0
+            score = sum(_named(t, label) / len(t) for t in topic) / len(topic) if topic else 0.0
             if not topic and len(s.path) == 1 and want and s.kind == want:
                 # the part of that time; of several, the one with sub-parts (the tasks)
                 score = 0.5 + (0.01 if len(children(secs, i)) > 1 else 0.0)

@@ -241,3 +241,16 @@ def test_a_head_run_into_its_paragraph_leads_into_the_parts_own_statement():
     ])
     got = [p.text for p in _pieces("2025年民生方面有哪些安排?", text)]
     assert got and "安排资金48亿元" in got[0] and any(g.startswith("全力促进就业增收") for g in got)
+
+
+def test_a_heading_naming_one_of_two_topic_words_in_full_is_the_part_asked():
+    text = "\n".join([
+        "某省2025年政府工作报告",
+        "一、2025年工作安排",
+        "（一）扩大有效投资",
+        "实施重点项目300个，完成投资800亿元。",
+        "（二）推动特色文旅产业发展",
+        "高水平办好冬季运动会。接待游客增长10%，建设一批度假区。",
+    ])
+    got = [p.text for p in _pieces("Summarise the province's 2025 plans for cultural tourism and the ice-and-snow economy.", text)]
+    assert got and any("冬季运动会" in g for g in got)
