@@ -114,11 +114,21 @@ def _measure(ind_id: str, between: str, q: Quantity, forced: str = "") -> tuple[
         return "rate", q.value  # "城乡居民收入比缩小到1.64"
     if q.kind in ("times", "year", "plain"):
         return None
+    if _other_kind(ind.unit, q.kind):
+        return None  # "粮食生产…，40万亩…": an area is no grain output
     if "level" in ind.measures and not verb:
         return "level", q.value
     if "level" in ind.measures and verb:
         return "level_change", sign * q.value
     return None
+
+
+def _other_kind(indicator_unit: str, figure_kind: str) -> bool:
+    """A figure whose unit measures another kind of thing than the indicator's level
+    (``units.toml [kinds]``: an area for a mass, a length for money)."""
+    groups = lexicon().unit_kinds
+    mine = groups.get(indicator_unit)
+    return mine is not None and figure_kind in groups["physical"] and figure_kind not in mine
 
 
 def _sentence_kind(sentence: str, section: Section, report) -> str:

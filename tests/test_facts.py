@@ -270,3 +270,10 @@ def test_an_elliptic_income_after_a_tourist_figure_and_a_shared_change_run():
     assert not [g for g in got if g[1] == "growth"]  # whose growth is whose is not this code's guess
     got = [(f.indicator, f.text) for f in sentence_figures("规上工业、服务业增加值分别增长6.6%和4.4%。")]
     assert got == [("industry_va", "6.6%"), ("tertiary_va", "4.4%")]
+
+
+def test_a_figure_of_another_physical_kind_is_not_the_indicators_level():
+    assert [f for f in figs("粮食生产实现十连丰，25万亩高标准农田建成。") if f[0] == "grain"] == []
+    assert [f[:2] for f in figs("粮食总产量达到612.4万吨。")] == [("grain", "level")]
+    assert [f[:2] for f in figs("实际使用外资3.2亿美元。")] == [("fdi", "level")]  # dollars are money
+

@@ -71,6 +71,7 @@ class Lexicon:
     glossary: dict[str, tuple[str, ...]]
     phrasing: dict = field(default_factory=dict)
     other_subjects: tuple[str, ...] = ()
+    unit_kinds: dict = field(default_factory=dict)  # units.toml [kinds]
     economy: str = ""  # the indicator of the whole economy (GDP)
     table_core: tuple[str, ...] = ()  # a comparison table's indicators when none is named
     _text_re: re.Pattern = field(repr=False, compare=False, default=None)
@@ -235,6 +236,7 @@ def _build() -> Lexicon:
         range_joiners=tuple(units["ranges"]["joiners"]),
         verbs={k: tuple(v) for k, v in units["verbs"].items()},
         share=dict(units["share"]),
+        unit_kinds={k: tuple(v) for k, v in units["kinds"].items()},
         cues=_load("cues.toml"),
         headings=_load("headings.toml"),
         boilerplate=_load("boilerplate.toml"),
