@@ -173,7 +173,9 @@ class Answerer:
             counted = counted_pieces(q, route, self.corpus)
             if counted:
                 return counted
-            got = section_pieces(q, route, self.corpus, w, min_match=0.8) if q.topic else []
+            # a named part's items; or, naming none ("八方面工作都是啥"), the plan's parts
+            got = (section_pieces(q, route, self.corpus, w, min_match=0.8) if q.topic else
+                   section_pieces(q, route, self.corpus, w) if not q.parts else [])
             members = group_pieces(q, route, self.corpus, w)
             named = sum(p.text.count("、") + 1 for p in members)
             if members and (not got or (q.list_count and abs(named - q.list_count) < abs(len(got) - 1 - q.list_count))):

@@ -65,6 +65,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
     for key in route.reports:
         rep = corpus.report(key)
         want = {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
+        year = str(route.year or (rep.year if rep and want == "plan" else 0) or "")
         secs = corpus.sections(key)
         text = corpus.text(key)
         best, best_score = None, 0.0
@@ -74,8 +75,9 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             label = s.path[-1]
             score = sum(_named(t, label) / len(t) for t in topic) / len(topic) if topic else 0.0
             if not topic and len(s.path) == 1 and want and s.kind == want:
-                # the part of that time; of several, the one with sub-parts (the tasks)
-                score = 0.5 + (0.01 if len(children(secs, i)) > 1 else 0.0)
+                # the part of that time; of several, the one with sub-parts (the tasks), and
+                # the one naming the year asked ("三、2021年主要工作安排", not "二、“十四五”…")
+                score = 0.5 + (0.01 if len(children(secs, i)) > 1 else 0.0) + (0.02 if year and year in label else 0.0)
             elif want and s.kind and s.kind != want:
                 score -= 0.25  # a plan question names a plan section, a review question a review one
             score -= 0.02 * (len(s.path) - 1)

@@ -254,3 +254,29 @@ def test_a_heading_naming_one_of_two_topic_words_in_full_is_the_part_asked():
     ])
     got = [p.text for p in _pieces("Summarise the province's 2025 plans for cultural tourism and the ice-and-snow economy.", text)]
     assert got and any("冬季运动会" in g for g in got)
+
+
+def test_of_two_plan_parts_with_sub_parts_the_one_naming_the_year_is_the_years_work():
+    text = "\n".join([
+        "某县2021年政府工作报告",
+        "一、2020年工作回顾",
+        "地区生产总值增长3.6%。",
+        "二、“十四五”时期的主要目标和任务",
+        "（一）发展能级显著提升",
+        "地区生产总值突破700亿元。",
+        "（二）民生保障更有温度",
+        "居民收入增长与经济增长同步。",
+        "三、2021年主要工作安排",
+        "（一）聚焦科创赋能",
+        "研发投入增长10%。",
+        "（二）聚焦实体经济",
+        "规上工业增加值增长7%。",
+    ])
+    from rag.compose_sections import section_pieces
+    from rag.query import analyze
+    from rag.route import Route
+    from rag.settings import AnswerWeights
+
+    q = analyze("2021年政府工作重点抓哪几个方面？")
+    got = [p.text for p in section_pieces(q, Route("", 2021, "target", ("k",)), _corpus(text, 2021), AnswerWeights())]
+    assert got[0] == "三、2021年主要工作安排" and any("科创赋能" in g for g in got)

@@ -448,3 +448,8 @@ def test_an_english_question_quoting_a_figure_searches_for_it_as_written_in_chin
     q = analyze("Which park in Zhuzhou has more than 1,250 registered firms?")
     assert "1250" in q.terms
     assert "2024" not in analyze("Which park in Zhuzhou opened in 2024?").terms  # a year is no figure
+
+
+def test_n_areas_of_work_without_a_measure_word_is_a_list():
+    q = analyze("株洲2023年重点做好的八方面工作都是啥？")
+    assert q.intent == "list" and q.list_count == 8
