@@ -127,7 +127,8 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     if entity and not said(low, "figure"):
         plural_en = pattern("plural_en").search(low)
         singular = said(low, "singular") or (said(low, "which") and not plural_en)
-        plural = has(low, i["list"]) or match(re.sub(r"“[^”]*”", "", low), i["list_patterns"]) or bool(plural_en)
+        plural = has(low, i["list"]) or match(re.sub(r"“[^”]*”", "", low), i["list_patterns"]) or bool(plural_en) \
+            or (english and has(low, i["list_en"]) and said(low, "list_count_en"))  # "what are the five …"
         return "list" if plural and not singular else "entity"
     if has(low, i["list"]) or match(unquoted, i["list_patterns"]) or (english and has(low, i["list_en"])):
         return "list" if not (is_figure and n_parts) else "figure"

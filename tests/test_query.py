@@ -453,3 +453,10 @@ def test_an_english_question_quoting_a_figure_searches_for_it_as_written_in_chin
 def test_n_areas_of_work_without_a_measure_word_is_a_list():
     q = analyze("株洲2023年重点做好的八方面工作都是啥？")
     assert q.intent == "list" and q.list_count == 8
+
+
+@pytest.mark.parametrize("q, n", [("What are the five priority areas in Zhuzhou's 2023 work plan?", 5),
+                                  ("What are Zhuzhou's three leading industries?", 3)])
+def test_an_english_what_are_the_n_question_is_a_list_of_n(q, n):
+    a = analyze(q)
+    assert a.intent == "list" and a.list_count == n
