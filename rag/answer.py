@@ -19,7 +19,7 @@ from . import guard, tokens
 from .compose import (Draft, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
                       signoff_piece, source_piece, speaker_piece)
 from .compose_lists import counted_pieces, group_pieces
-from .compose_sections import approach_piece, period_pieces, section_pieces
+from .compose_sections import approach_piece, item_pieces, period_pieces, section_pieces
 from .corpus import Corpus
 from .lexicon import lexicon, pattern
 from .query import Query, analyze, asks_meeting
@@ -166,7 +166,7 @@ class Answerer:
             p = approach_piece(q, route, self.corpus)
             if p:
                 return [p]
-            got = section_pieces(q, route, self.corpus, w)
+            got = section_pieces(q, route, self.corpus, w) or item_pieces(q, route, self.corpus, w.max_summary_lines)
             if got:
                 return got
         if q.intent == "list":

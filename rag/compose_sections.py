@@ -265,3 +265,36 @@ def approach_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
             return Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path) if sec else "")
     return None
 
+
+def item_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int, min_match: float = 0.34) -> list[Piece]:
+    """A summary of the enumerated paragraph ("一是坚持以发展现代化大农业为主攻方向，…") whose
+    opening sentence names the topic, when no heading does: its opening and key-figure
+    sentences, cited. Parts written as "一是…二是…" paragraphs have no headings to match."""
+    topic = [t for t in q.topic if len(t) >= 2]
+    if not topic or pattern("parts_asked").search(q.text.lower()):
+        return []  # "要把握好哪几个方面": the parts themselves, not one of them
+    start = pattern("start", "items")
+    for key in route.reports:
+        rep = corpus.report(key)
+        want = {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
+        text = corpus.text(key)
+        best, best_score = None, 0.0
+        for m in re.finditer(r"(?m)^[ \t\u3000]*(\S[^\n]*)", text):
+            a, b = m.start(1), m.end(1)
+            if not start.match(text[a:b]):
+                continue
+            sec = corpus.section_at(key, a)
+            if want and (sec is None or sec.kind != want):
+                continue
+            sents = split_sentences(text, a, b)
+            lead = text[sents[0][0]: sents[0][1]] if sents else text[a:b]
+            score = sum(_named(t, lead) / len(t) for t in topic) / len(topic)
+            if score > best_score:
+                best, best_score = (a, b, sec), score
+        if best is None or best_score < min_match:
+            continue
+        a, b, sec = best
+        path = " > ".join(sec.path) if sec else ""
+        return [Piece(route.label, one_line(text[x:y]), key, x, y, path) for x, y in key_sentences(text, a, b, max_lines)]
+    return []
+

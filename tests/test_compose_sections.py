@@ -280,3 +280,33 @@ def test_of_two_plan_parts_with_sub_parts_the_one_naming_the_year_is_the_years_w
     q = analyze("2021年政府工作重点抓哪几个方面？")
     got = [p.text for p in section_pieces(q, Route("", 2021, "target", ("k",)), _corpus(text, 2021), AnswerWeights())]
     assert got[0] == "三、2021年主要工作安排" and any("科创赋能" in g for g in got)
+
+
+# a province's review written as "一是…二是…" paragraphs under one heading (written for this test)
+ITEMS = "\n".join([
+    "某省2025年政府工作报告",
+    "一、2024年工作回顾",
+    "一年来，主要做了以下工作。",
+    "一是坚持以发展现代化大农业为主攻方向，粮食安全根基更加坚实。粮食产量达到780亿斤。新建高标准农田300万亩。",
+    "二是因地制宜发展新质生产力，产业体系建设扎实推进。认定高新技术企业900家以上。",
+    "二、2025年工作安排",
+    "（一）加快农业强省建设",
+    "新建高标准农田200万亩。",
+])
+
+
+def test_a_topic_no_heading_names_is_found_in_the_enumerated_paragraph_opening_with_it():
+    from rag.compose_sections import item_pieces
+    from rag.query import analyze
+    from rag.route import Route
+
+    base = _corpus(ITEMS, 2025)
+    from types import SimpleNamespace
+
+    corpus = SimpleNamespace(text=base.text, report=base.report, section_at=lambda key, pos: max(
+        (s for s in base.sections(key) if s.start <= pos), key=lambda s: s.start, default=None))
+    q = analyze("2024年在农业方面取得了哪些成绩？")
+    got = [p.text for p in item_pieces(q, Route("", 2024, "result", ("k",)), corpus, 8)]
+    assert got[0].startswith("一是坚持以发展现代化大农业") and any("780亿斤" in g for g in got)
+    assert not any("200万亩" in g for g in got)  # the plan's paragraph is not the review's
+    assert item_pieces(analyze("2024年工作回顾讲了哪几个方面？"), Route("", 2024, "result", ("k",)), corpus, 8) == []
