@@ -460,3 +460,13 @@ def test_n_areas_of_work_without_a_measure_word_is_a_list():
 def test_an_english_what_are_the_n_question_is_a_list_of_n(q, n):
     a = analyze(q)
     assert a.intent == "list" and a.list_count == n
+
+
+@pytest.mark.parametrize("q", ["株洲和湘潭2023年一般公共预算收入哪个多？", "株洲、湘潭2023年谁的GDP增速高？",
+                               "Which of Zhuzhou and Xiangtan had higher fiscal revenue in 2023?"])
+def test_one_picked_among_named_regions_is_a_comparison(q):
+    assert analyze(q).intent == "compare"
+
+
+def test_which_of_one_regions_things_is_still_a_name():
+    assert analyze("株洲2023年哪个产业集群入选国家级名单？").intent in ("entity", "list")
