@@ -15,11 +15,12 @@ import functools
 import re
 
 from .lexicon import lexicon, pattern
-from .text.numbers import Quantity, quantities
+from .text.numbers import Quantity, figures, quantities
 from .text.sentences import split_sentences
 from .types import Document, Figure, Section
 
 _RESPECTIVELY = re.compile(r"分别")
+HEAD_MAX = 16  # characters of a sentence short enough to be a run-in head ("——粮食生产再创新高。")
 _YEAR_OF = r"(?:\s*(?:19|20)\d{2}\s*年(?:底|末)?的?)?"  # "由2019年的52亿元提高到2023年的77亿元"
 _FROM = re.compile(rf"(?:从|由){_YEAR_OF}\s*$")
 
@@ -207,20 +208,26 @@ def extract_figures(doc: Document, secs: list[Section]) -> list[Figure]:
             s0, e0 = max(sec.body_start if sec.level else sec.start, ks), min(sec.end, ke)
             if e0 <= s0:
                 continue
+            prev = None
             for a, b in split_sentences(text, s0, e0):
                 sent = text[a:b]
+                # a short head of the same paragraph ("——粮食生产再创新高。") names what follows
+                head = text[prev[0]:prev[1]] if prev and "\n" not in text[prev[1]:a] and prev[1] - prev[0] <= HEAD_MAX \
+                    and not figures(text[prev[0]:prev[1]]) else ""
+                prev = (a, b)
                 kind = _sentence_kind(sent, sec, doc.report)
                 if not kind:
                     continue
                 year = _year_at(sent, kind, doc.report, " ".join(sec.path))
-                got = _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex)
+                got = _sentence_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), lex, head)
                 got += _unit_figures(sent, a, kind, year, doc.report.id, " > ".join(sec.path), got, lex)
                 out += [f for f in got if f.year is not None]
     return _dedupe(out)
 
 
-def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, section: str, lex) -> list[Figure]:
-    merged = merge_shares(sent, lex.mentions(sent))
+def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, section: str, lex,
+                      head: str = "") -> list[Figure]:
+    merged = merge_shares(sent, lex.mentions(sent, head))
     if not merged:
         return []
     mentions = [m for m, _ in merged]

@@ -277,3 +277,19 @@ def test_a_figure_of_another_physical_kind_is_not_the_indicators_level():
     assert [f[:2] for f in figs("粮食总产量达到612.4万吨。")] == [("grain", "level")]
     assert [f[:2] for f in figs("实际使用外资3.2亿美元。")] == [("fdi", "level")]  # dollars are money
 
+
+
+def test_a_bare_word_under_a_short_head_naming_its_kin_is_the_indicator():
+    text = "\n".join([
+        "某省2025年政府工作报告",
+        "一、2024年工作回顾",
+        "——粮食生产再创新高。播种面积达到6120万亩，单产居全国前列，总产量达到612.5亿斤。",
+        "——工业生产稳中有进。单产提高，总产量的说法不属于粮食。",
+    ])
+    rep = Report(id="mou-2025", file="m.txt", title="", region="", level="", year=2025, review_years=(2024,),
+                 plan_years=(2025,))
+    doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
+                   keep=load.content_spans(text))
+    got = [(f.indicator, f.measure, f.value) for f in extract_figures(doc, sections(doc)) if f.indicator == "grain"]
+    assert got == [("grain", "level", pytest.approx(612.5e8))]
+    assert [f for f in figs("播种面积达到6120万亩，总产量达到612.5亿斤。") if f[0] == "grain"] == []  # no head: no kin

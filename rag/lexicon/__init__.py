@@ -88,13 +88,15 @@ class Lexicon:
         return {i.id: i for i in self.indicators}
 
     # --- indicators ------------------------------------------------------------------
-    def mentions(self, text: str) -> list[Mention]:
+    def mentions(self, text: str, head: str = "") -> list[Mention]:
         """Indicators named in report text, leftmost-longest: "进出口" is not "出口"; plus
-        bare words that name an indicator right after its kin ("粮食播种面积…、产量…")."""
+        bare words that name an indicator right after its kin ("粮食播种面积…、产量…"), or
+        in a sentence under a short head naming its kin ("——粮食生产再创新高。…，总产量…")."""
         out = [
             Mention(self._term_owner[m.group(0).lower()], m.start(), m.end(), m.group(0))
             for m in self._text_re.finditer(text)
         ]
+        above = [self._term_owner[m.group(0).lower()] for m in self._text_re.finditer(head)] if head else []
         for ind in self.indicators:
             for word in ind.elliptic:
                 for m in re.finditer(re.escape(word), text):
@@ -103,6 +105,7 @@ class Lexicon:
                     kin = [o for o in out if o.end <= m.start()
                            and (o.term.startswith(ind.name[:2]) or o.indicator in ind.kin)
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
+                    kin = kin or [i for i in above if i == ind.id or i in ind.kin]
                     if kin and pattern("elliptic_lead", "text").search(text[max(0, m.start() - 4): m.start()] or "x"):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
         return self._own(text, sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start))
