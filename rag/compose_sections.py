@@ -90,7 +90,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
         if q.intent == "list" and not children(secs, best) and not inline_heads(text, secs[best].body_start,
                                                                                subtree_end(secs, best)):
             return []  # a list is the section's items; its opening sentences are not
-        return summarize_section(route, corpus, key, best, weights.max_summary_lines)
+        return summarize_section(route, corpus, key, best, weights.max_summary_lines, weights.summary_key_figures)
     return []
 
 
@@ -176,7 +176,8 @@ def period_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int) -> lis
     return []
 
 
-def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_lines: int) -> list[Piece]:
+def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_lines: int,
+                      key_figures: int = 0) -> list[Piece]:
     """Section ``idx`` of report ``key`` as cited lines: its own head, then each sub-head
     (also those run into its paragraphs) with its lead sentence; a section without
     sub-heads by its opening sentences."""
@@ -229,6 +230,16 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
     if not pieces:
         for a, b in key_sentences(text, sec.body_start, end, max_lines):
             pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join(sec.path)))
+    elif key_figures and not top:
+        # the part's key figures, from under its sub-heads ("完成营造林100万亩以上"); a top part
+        # is its list of sub-parts
+        said = [(p.start, p.end) for p in pieces if (p.start, p.end) != (sec.start, end)]  # not the part's head
+        counts = [(len(figures(text[a:b])), a, b) for a, b in split_sentences(text, sec.body_start, end)
+                  if not any(x <= a < y for x, y in said)]
+        busiest = sorted((c for c in counts if c[0] > 1), key=lambda c: (-c[0], c[1]))[:key_figures]
+        for _, a, b in sorted(busiest, key=lambda c: c[1]):
+            sub = corpus.section_at(key, a) if hasattr(corpus, "section_at") else None
+            pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join((sub or sec).path)))
     return pieces
 
 

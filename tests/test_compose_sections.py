@@ -310,3 +310,16 @@ def test_a_topic_no_heading_names_is_found_in_the_enumerated_paragraph_opening_w
     assert got[0].startswith("一是坚持以发展现代化大农业") and any("780亿斤" in g for g in got)
     assert not any("200万亩" in g for g in got)  # the plan's paragraph is not the review's
     assert item_pieces(analyze("2024年工作回顾讲了哪几个方面？"), Route("", 2024, "result", ("k",)), corpus, 8) == []
+
+
+def test_a_summary_by_sub_heads_adds_the_parts_key_figures_from_under_them():
+    text = "\n".join([
+        "某自治区2025年政府工作报告",
+        "一、2025年工作安排",
+        "（一）深入推进生态建设",
+        "坚决守护蓝天碧水。全面实施生态环境监测能力提升行动。地级市空气质量优良天数比例保持在95%以上，地表水优良比例达到100%。",
+        "持续加强生态保护与修复。坚持山水林田湖草沙一体化保护。完成营造林80万亩以上、草原修复120万亩。",
+    ])
+    got = [p.text for p in _pieces("2025年生态建设有哪些安排?", text)]
+    assert any(g.startswith("坚决守护蓝天碧水") for g in got)
+    assert any("营造林80万亩以上" in g for g in got) and any("95%以上" in g for g in got)
