@@ -58,13 +58,23 @@ def _named(term: str, label: str) -> float:
     return 0.5 * len(term) if len(term) >= 3 and head in label else 0.0
 
 
+def _part_kind(route: Route, rep) -> str:
+    """The part of a report a route asks from: "plan" for a target, "review" for a result."""
+    return {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
+
+
+def _topic_score(topic: list[str], label: str) -> float:
+    """How well a heading or an opening names a summary's topic: each word counts equally."""
+    return sum(_named(t, label) / len(t) for t in topic) / len(topic) if topic else 0.0
+
+
 def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: float = 0.34) -> list[Piece]:
     """A summary of the section the question names: its sub-heads (also those run into its
     paragraphs), each with its lead sentence."""
     topic = [t for t in q.topic if len(t) >= 2]
     for key in route.reports:
         rep = corpus.report(key)
-        want = {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
+        want = _part_kind(route, rep)
         year = str(route.year or (rep.year if rep and want == "plan" else 0) or "")
         secs = corpus.sections(key)
         text = corpus.text(key)
@@ -73,7 +83,7 @@ def section_pieces(q: Query, route: Route, corpus: Corpus, weights, min_match: f
             if s.level == 0 or not s.path:
                 continue
             label = s.path[-1]
-            score = sum(_named(t, label) / len(t) for t in topic) / len(topic) if topic else 0.0
+            score = _topic_score(topic, label)
             if not topic and len(s.path) == 1 and want and s.kind == want:
                 # the part of that time; of several, the one with sub-parts (the tasks), and
                 # the one naming the year asked ("三、2021年主要工作安排", not "二、“十四五”…")
@@ -238,7 +248,7 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
                   if not any(x <= a < y for x, y in said)]
         busiest = sorted((c for c in counts if c[0] > 1), key=lambda c: (-c[0], c[1]))[:key_figures]
         for _, a, b in sorted(busiest, key=lambda c: c[1]):
-            sub = corpus.section_at(key, a) if hasattr(corpus, "section_at") else None
+            sub = corpus.section_at(key, a)
             pieces.append(Piece(route.label, one_line(text[a:b]), key, a, b, " > ".join((sub or sec).path)))
     return pieces
 
@@ -286,8 +296,7 @@ def item_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int, min_matc
         return []  # "要把握好哪几个方面": the parts themselves, not one of them
     start = pattern("start", "items")
     for key in route.reports:
-        rep = corpus.report(key)
-        want = {"target": "plan", "result": "review"}.get(time_for(route, rep) if rep else route.time, "")
+        want = _part_kind(route, corpus.report(key))
         text = corpus.text(key)
         best, best_score = None, 0.0
         for m in re.finditer(r"(?m)^[ \t\u3000]*(\S[^\n]*)", text):
@@ -299,7 +308,7 @@ def item_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int, min_matc
                 continue
             sents = split_sentences(text, a, b)
             lead = text[sents[0][0]: sents[0][1]] if sents else text[a:b]
-            score = sum(_named(t, lead) / len(t) for t in topic) / len(topic)
+            score = _topic_score(topic, lead)
             if score > best_score:
                 best, best_score = (a, b, sec), score
         if best is None or best_score < min_match:

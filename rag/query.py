@@ -107,7 +107,7 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
     if has(low, i["define"]) or (english and has(low, i["define_en"])):
         return "list" if match(unquoted, i["list_patterns"]) else "define"  # "“五个中心”是指哪五个"
     compare = has(low, i["compare"]) or (english and has(low, i["compare_en"]))
-    # "江北区和海曙区…哪个多", "which of A and B …": one pick among the regions named
+    # "株洲和湘潭…哪个多", "which of A and B …": one pick among the regions named
     picks = n_regions > 1 and n_parts and (said(low, "pick_one") or (english and said(low, "which_who")))
     if (compare or picks) and (n_regions != 1 or said(low, "compare_within")):
         return "compare"

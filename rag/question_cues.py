@@ -14,7 +14,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def years_in(q: str) -> list[int]:
     """The years a question names, in order: four digits not followed by a unit ("超2000亿元"
-    is an amount), and two-digit years where no duration word is around them ("江北18年")."""
+    is an amount), and two-digit years where no duration word is around them ("株洲19年")."""
     out = [int(m.group(1)) for m in YEAR.finditer(q) if not pattern("not_year_next").match(q, m.end())]
     out += [2000 + int(m.group(1)) for m in pattern("short_year").finditer(q) if int(m.group(1)) < 50]
     return out

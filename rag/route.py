@@ -7,7 +7,7 @@ it (usually the next year's). A question naming two regions or two years becomes
 route per region/year, each answered and cited on its own. When no indexed report covers
 a route, it carries a problem that says which regions and years are indexed. A region
 named only as the start of a proper name that a related region's report writes
-("哈尔滨冰雪大世界" in the province's report) is part of that name, not the subject.
+("长沙岳麓山大学科技城" written in a district's report) is part of that name, not the subject.
 """
 from __future__ import annotations
 
@@ -171,8 +171,8 @@ def own_year(q: Query, region: str, reports: list[Report]) -> int:
 
 
 def name_owners(q: Query, reports: list[Report], text) -> Query:
-    """A region named only as the start of a proper name ("哈尔滨冰雪大世界",
-    "宁波电商经济创新园区") that its own reports never write, but the report of exactly one
+    """A region named only as the start of a proper name ("长沙岳麓山大学科技城",
+    "株洲航空产业园") that its own reports never write, but the report of exactly one
     region above or below it does: the question is about that name, asked of that region.
     ``text(key)`` is a report's stored text."""
     regions = list(q.regions)
@@ -180,7 +180,7 @@ def name_owners(q: Query, reports: list[Report], text) -> Query:
         at = q.text.find(name)
         tail = re.match(r"[\u4e00-\u9fff]{%d,}" % NAME_TAIL, q.text[at + len(name):]) if at >= 0 else None
         if not tail or any(m.start == 0 for m in lexicon().asked(tail.group(0))):
-            continue  # "哈尔滨经济增长…": the region's own figure, not a name
+            continue  # "株洲经济增长…": the region's own figure, not a name
         phrase = name + tail.group(0)[:NAME_TAIL]
         if any(phrase in text(r.key) for r in reports if r.region_key == key):
             continue

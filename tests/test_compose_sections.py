@@ -69,7 +69,9 @@ def _corpus(text: str, year: int):
     doc = Document(report=rep, path="", text=text, format="text", encoding="utf-8", sha256="",
                    keep=load.content_spans(text))
     secs = sections(doc)
-    return SimpleNamespace(sections=lambda key: secs, text=lambda key: text, report=lambda key: rep)
+    return SimpleNamespace(sections=lambda key: secs, text=lambda key: text, report=lambda key: rep,
+                           section_at=lambda key, pos: max((s for s in secs if s.start <= pos), key=lambda s: s.start,
+                                                           default=None))
 
 
 def _pieces(question: str, text: str = PARTS):

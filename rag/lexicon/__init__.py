@@ -123,7 +123,7 @@ class Lexicon:
             # an English name inside a longer glossary phrase names that thing, not the
             # indicator ("economy" in "ice-and-snow economy", "digital economy"), unless its
             # Chinese names the indicator too ("actual foreign investment" = 实际使用外资)
-            spans = [(a, b, forms) for a, b, forms in self.glossary_spans(question)]
+            spans = self.glossary_spans(question)
             hits = [h for h in hits if not (h.term.isascii() and any(
                 a <= h.start and h.end <= b and b - a > h.end - h.start
                 and not any(self._ask_owner.get(f.lower()) == h.indicator for f in forms) for a, b, forms in spans))]
@@ -226,7 +226,7 @@ def _build() -> Lexicon:
     # English names only on word boundaries; Chinese anywhere
     alts = sorted(ask_owner, key=len, reverse=True)
     # English on word boundaries, a hyphen for a space ("per-capita"), plural allowed ("incomes")
-    parts = [(rf"(?<![a-z]){re.escape(a).replace(chr(92) + ' ', '[- ]')}(?:s|es)?(?![a-z])" if a.isascii() and a[:1].isalpha()
+    parts = [("(?<![a-z])" + re.escape(a).replace(r"\ ", "[- ]") + "(?:s|es)?(?![a-z])" if a.isascii() and a[:1].isalpha()
               else re.escape(a)) for a in alts]
     ask_re = re.compile("(" + "|".join(parts) + ")", re.I)
     units = _load("units.toml")
