@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 
 from . import guard, tokens
-from .compose import (Draft, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
+from .compose import (Draft, figure_by_words, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
                       signoff_piece, source_piece, speaker_piece)
 from .compose_lists import counted_pieces, group_pieces
 from .compose_sections import approach_piece, item_pieces, period_pieces, section_pieces
@@ -192,6 +192,8 @@ class Answerer:
                 if part.indicator and q.intent != "list":
                     p = figure_from_facts(self.corpus, route, part, q.period, scope, q)
                     p = p or figure_from_sentences(q, route, part, res, self.corpus, w, scope)
+                if p is None and not part.indicator and part.label:
+                    p = figure_by_words(q, route, part, res, self.corpus, w, out)
                 if p is None and q.intent in ("yesno", "other", "list"):
                     p = sentence_piece(q, route, res, self.corpus, w,
                                        need=(lambda t, part=part: names_indicator(part, t)) if part.indicator else None)

@@ -19,7 +19,7 @@ from .lexicon import lexicon
 from .query import Part, Query
 from .retrieve import Result
 from .route import Route, time_for
-from .support import clause_for, stated, supports
+from .support import clause_for, in_time, stated, supports, words_clause
 from .compose_lists import announced_end, announces, items_after, lists_about, parallel_heads
 from .lexicon import pattern
 from .text.sentences import full_sentence, one_line
@@ -119,6 +119,27 @@ def figure_from_sentences(q: Query, route: Route, part: Part, res: Result, corpu
         clause = clause_for(part, s.text, scope) if stated(part, s.text) else ""
         return Piece(route.label, one_line(clause or s.text)[: weights.max_answer_chars], s.key, s.start, s.end,
                      s.chunk.section)
+    return None
+
+
+def figure_by_words(q: Query, route: Route, part: Part, res: Result, corpus: Corpus, weights,
+                    answered: list[Piece]) -> Piece | None:
+    """A part of free words asked beside a named indicator: the clause stating a figure right
+    after those words, in the sentences of the parts already answered first (one sentence
+    often states them all), then in the retrieved ones."""
+    cands = []
+    for p in answered:
+        text = corpus.text(p.key)
+        a, b = full_sentence(text, p.start, p.end)
+        cands.append((p.key, a, text[a:b], p.section, True))
+    cands += [(s.key, s.start, s.text, s.chunk.section, False) for s in res.sentences[: weights.candidates]
+              if in_time(route, s.chunk.section_kind, s.text, corpus.by_key.get(s.key), q.years or
+                         ((route.year,) if route.year else ()))]
+    for key, start, sentence, section, _ in cands:
+        clause = words_clause(part.label, sentence) if key in route.reports else ""
+        if clause:
+            at = start + sentence.find(clause)
+            return Piece(route.label, one_line(clause), key, at, at + len(clause), section)
     return None
 
 

@@ -83,6 +83,26 @@ def _english_shares(low: str, merged: list[tuple]) -> list[tuple]:
     return out
 
 
+def _free_parts(low: str, hits) -> list[Part]:
+    """What a question asking each of several things joins to a named indicator and the
+    lexicon does not name by itself: a bare word of a kin indicator ("粮食播种面积和总产量
+    分别是多少": grain output), else free words a sentence must hold with its figure
+    ("城镇新增就业和农村劳动力转移就业目标各是多少")."""
+    if not hits or not said(low, "each_asked"):
+        return []
+    lex = lexicon()
+    stop = set(cues()["stop"]["zh"])
+    out = []
+    for h in hits:
+        m = pattern("free_conjunct").match(low, h.end)
+        if not m or m.group(1) in stop or any(o.start == m.start(1) for o in hits):
+            continue  # none, or an indicator named (a part of its own)
+        words = m.group(1)
+        named = [x for x in lex.mentions(f"{h.term}、{words}") if x.start > len(h.term)]
+        out.append(Part(named[0].indicator, "", words) if named else Part("", "", words))
+    return out
+
+
 def parts_of(low: str, english: bool) -> list[Part]:
     """The parts asked, in order, each with the measure the question wants of it."""
     from .facts import merge_shares
@@ -122,6 +142,8 @@ def parts_of(low: str, english: bool) -> list[Part]:
         if joined[a] and not seen[a].measure and seen[b].measure and seen[b].measure in lex.by_id[a].measures:
             seen[a] = replace(seen[a], measure=seen[b].measure)
     parts = [seen[i] for i in order]
+    free = [] if english else _free_parts(low, hits)
+    parts += [p for p in free if p.indicator and p.indicator not in seen]
     # a shared form asked with one of its parts named is that part; the specific wins over
     # the general ("城镇居民人均可支配收入" is not any 居民收入)
     ids = {p.indicator for p in parts}
@@ -149,7 +171,7 @@ def parts_of(low: str, english: bool) -> list[Part]:
             else:
                 both.append(p)
         parts = both
-    return parts
+    return parts + [p for p in free if not p.indicator]
 
 
 def scopes(q: str) -> tuple[str, ...]:

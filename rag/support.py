@@ -154,3 +154,22 @@ def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
                 and pattern("other_scope_between", "text").fullmatch(sentence[end:at]):
             end = at + len(g.text)
     return sentence[start:end].strip("，,；;：: ")
+
+
+def words_clause(words: str, sentence: str) -> str:
+    """For a part the lexicon does not know: the clause of ``sentence`` from ``words`` to the
+    figure right after them ("农村劳动力转移就业80万人以上"), when only a verb stands between
+    (``words_to_figure``); "" when the sentence does not state it so."""
+    at = sentence.find(words)
+    if at < 0:
+        return ""
+    end = at + len(words)
+    fig = next(iter(figures(sentence[end:])), None)
+    between = sentence[end: end + fig.start] if fig else ""
+    if fig is None or not pattern("words_to_figure", "text").fullmatch(between):
+        return ""
+    end += fig.end
+    follow = pattern("change_after", "text").match(sentence[end:])
+    if follow and not lexicon().mentions(follow.group(1)):
+        end += follow.end()
+    return sentence[at:end]

@@ -293,3 +293,6 @@ def test_a_bare_word_under_a_short_head_naming_its_kin_is_the_indicator():
     got = [(f.indicator, f.measure, f.value) for f in extract_figures(doc, sections(doc)) if f.indicator == "grain"]
     assert got == [("grain", "level", pytest.approx(612.5e8))]
     assert [f for f in figs("播种面积达到6120万亩，总产量达到612.5亿斤。") if f[0] == "grain"] == []  # no head: no kin
+    # the sentence may open with the bare word itself
+    area = [(f.measure, f.value) for f in extract_figures(doc, sections(doc)) if f.indicator == "grain_area"]
+    assert area == [("level", pytest.approx(6120e4))]

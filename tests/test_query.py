@@ -72,6 +72,17 @@ def test_multi_part_questions_name_each_indicator():
     assert ask("慈溪2020年城镇居民人均可支配收入是多少").indicators == ("urban_income",)
 
 
+def test_a_thing_the_lexicon_does_not_know_asked_beside_an_indicator_is_a_part_of_free_words():
+    q = analyze("湘潭市今年城镇新增就业和农村劳动力转移就业目标各是多少？")
+    assert [(p.indicator, p.label) for p in q.parts] == [("new_jobs", "城镇新增就业"), ("", "农村劳动力转移就业")]
+    # a bare word of a kin indicator is that indicator
+    q = analyze("株洲去年粮食播种面积和总产量分别是多少？")
+    assert q.indicators == ("grain_area", "grain")
+    # two named indicators, or one asked without "each", add nothing
+    assert [p.label for p in analyze("株洲市GDP和一般公共预算收入的目标各是多少").parts] == ["gdp", "一般公共预算收入"]
+    assert len(analyze("湘潭市城镇新增就业和农村劳动力转移就业情况").parts) == 1
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.query import analyze
 from rag.route import Route
 from rag.settings import AnswerWeights
-from rag.support import defines, supports
+from rag.support import defines, supports, words_clause
 
 Q = analyze("某县“三改一拆”行动中的“三改一拆”具体指什么?")
 
@@ -43,3 +43,11 @@ def test_the_regions_other_scope_right_after_stays_with_the_figure_when_no_scope
     assert clause_for(part, said, "市级").endswith("市级增长6%")
     # another indicator's figure after it is not another scope
     assert clause_for(part, "一般公共预算收入增长5.8%、规上工业增加值增长7%。") == "一般公共预算收入增长5.8%"
+
+
+def test_free_words_are_stated_by_the_figure_right_after_them():
+    s = "组织技能培训3万人以上，实现农村劳动力转移就业60万人以上，城镇新增就业6万人以上。"
+    assert words_clause("农村劳动力转移就业", s) == "农村劳动力转移就业60万人以上"
+    assert words_clause("农村劳动力转移", s) == ""  # the words must be followed by the figure
+    assert words_clause("创业担保贷款", s) == ""
+    assert words_clause("技能培训", "技能培训人次、城镇新增就业6万人") == ""  # another indicator between

@@ -105,8 +105,10 @@ class Lexicon:
                     kin = [o for o in out if o.end <= m.start()
                            and (o.term.startswith(ind.name[:2]) or o.indicator in ind.kin)
                            and re.fullmatch(r"[^，,；;。]{0,30}[、，,]\s*", text[o.end: m.start()] + "、")]
-                    kin = kin or [i for i in above if i == ind.id or i in ind.kin]
-                    if kin and pattern("elliptic_lead", "text").search(text[max(0, m.start() - 4): m.start()] or "x"):
+                    headed = not kin and any(i == ind.id or i in ind.kin for i in above)
+                    # after a list comma, or opening the sentence under the head ("——粮食生产再创新高。播种面积…")
+                    lead = text[max(0, m.start() - 4): m.start()]
+                    if (kin or headed) and ((headed and not lead.strip()) or pattern("elliptic_lead", "text").search(lead or "x")):
                         out.append(Mention(ind.id, m.start(), m.end(), word))
         return self._own(text, sorted(out + _elided(text, out, self._term_owner), key=lambda x: x.start))
 
