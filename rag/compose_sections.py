@@ -202,7 +202,8 @@ def summarize_section(route: Route, corpus: Corpus, key: str, idx: int, max_line
         idx, top = secs.index(kids[0]), True
         kids = children(secs, idx)
     sec = secs[idx]
-    end = subtree_end(secs, idx)
+    # the last part's text ends where the closing words to the congress begin
+    end = _until_address(text, kids[-1].start if kids else sec.body_start, subtree_end(secs, idx))
     heads = [(c.start, c.path[-1], c) for c in kids]
     known = {h[0] for h in heads}
     # a top part with sub-parts ("一、…" over "（一）…") is summarised by them (and the heads

@@ -113,9 +113,11 @@ def _intent(low: str, english: bool, n_regions: int, n_parts: int) -> str:
         return "compare"
     if said(low, "count_parts") and not said(low, "count_items"):
         return "count"  # "要重点做好几个方面的工作": the number, not the list
-    if has(low, i["summary"]) or match(low, i["summary_patterns"]) or (english and has(low, i["summary_en"])):
+    if has(low, i["summary"]) or match(low, i["summary_patterns"]) or (
+            english and (has(low, i["summary_en"]) or match(low, i["summary_patterns_en"]))):
         return "summary"
-    if not n_parts and (has(low, i["summary_weak"]) or (english and has(low, i["summary_weak_en"]))):
+    if not n_parts and (has(low, i["summary_weak"]) or (english and (
+            has(low, i["summary_weak_en"]) or match(low, i["summary_weak_patterns_en"])))):
         return "summary"
     if (has(rates_out(low), i["count"]) and "哪几" not in low) or (english and has(low, i["count_en"])):
         return "count"

@@ -69,10 +69,10 @@ def topic(q: str, names: tuple[str, ...]) -> tuple[str, ...]:
     if quoted:
         return tuple(quoted)
     stop = set(stop_words()) | set(cues()["topic"]["generic"])
-    if not re.search(r"[\u4e00-\u9fff]", q):  # English: the glossary's Chinese for its phrases
-        lex = lexicon()
-        return tuple(dict.fromkeys(f[0] for f in lex.translate(blank(q.lower(), lex.asked(q.lower())))
-                                   if f[0] not in stop and len(f[0]) >= 2))
+    if not re.search(r"[\u4e00-\u9fff]", q):
+        # English: the glossary's Chinese for its phrases, the indicators' plain words among
+        # them ("stabilising foreign trade and foreign investment": 外贸, 外资)
+        return tuple(dict.fromkeys(f[0] for f in lexicon().translate(q) if f[0] not in stop and len(f[0]) >= 2))
     text = _without(q, names)
     for w in sorted(cues()["intent"]["summary"] + cues()["topic"]["frame"], key=len, reverse=True):
         text = text.replace(w, " ")

@@ -325,3 +325,18 @@ def test_a_summary_by_sub_heads_adds_the_parts_key_figures_from_under_them():
     got = [p.text for p in _pieces("2025年生态建设有哪些安排?", text)]
     assert any(g.startswith("坚决守护蓝天碧水") for g in got)
     assert any("营造林80万亩以上" in g for g in got) and any("95%以上" in g for g in got)
+
+
+def test_the_last_part_ends_where_the_closing_words_to_the_congress_begin():
+    text = "\n".join([
+        "某自治区2025年政府工作报告",
+        "一、2025年重点工作",
+        "（一）扩大有效投资。实施重点项目300个，完成投资800亿元。",
+        "（二）加快推动边境地区发展。坚持固边和兴边并重，努力实现边民富、边关美。",
+        "加快推进智慧边防建设，发展边境游和边境贸易。",
+        "各位代表！新形势对政府工作提出了新的更高要求。要以赤诚之心讲政治。忠诚捍卫“两个确立”。"
+        "要以勤勉之心提效能。坚持民有所盼、政有所为。",
+    ])
+    got = " ".join(p.text for p in _pieces("2025年边境地区发展方面有哪些安排?", text))
+    assert "固边和兴边并重" in got and "智慧边防" in got
+    assert "各位代表" not in got and "赤诚之心" not in got and "勤勉之心" not in got

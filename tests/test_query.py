@@ -83,6 +83,16 @@ def test_a_thing_the_lexicon_does_not_know_asked_beside_an_indicator_is_a_part_o
     assert len(analyze("湘潭市城镇新增就业和农村劳动力转移就业情况").parts) == 1
 
 
+def test_english_questions_about_what_a_report_says_or_plans_on_a_topic_are_summaries():
+    q = analyze("What does Hunan's report say about stabilising foreign trade and foreign investment in 2025?")
+    assert q.intent == "summary" and {"外贸", "外资"} <= set(q.topic)  # the indicators' plain words name the part
+    q = analyze("What does Guangxi plan for its cultural and tourism industry in 2025?")
+    assert q.intent == "summary" and "旅游" in q.topic
+    assert analyze("What are Zhuzhou's main tasks for 2025 regarding urban renewal?").intent == "summary"
+    assert analyze("Summarise what Xiangtan did on urban–rural development in 2024.").topic == ("城乡",)
+    assert analyze("What does Hunan plan for GDP growth in 2025?").intent == "figure"  # a figure named: its figure
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]

@@ -179,7 +179,7 @@ class Lexicon:
         """(start, end, Chinese wordings) of the glossary phrases an English text uses,
         leftmost-longest."""
         return [(m.start(1), m.end(1), self._glossary_forms[m.group(1).replace("-", " ")])
-                for m in self._glossary_re.finditer(english.lower())]
+                for m in self._glossary_re.finditer(english.lower().replace("–", "-").replace("—", "-"))]
 
     def translate(self, english: str) -> list[tuple[str, ...]]:
         """The Chinese wordings of the glossary phrases an English text uses,
