@@ -33,6 +33,7 @@ class Query:
     region_names: tuple[str, ...] = ()  # as the question writes them
     unknown_places: tuple[str, ...] = ()  # places named that no report and no region list knows
     years: tuple[int, ...] = ()
+    times: tuple[str, ...] = ()  # "去年…多少，今年目标多少": a result and a target, each its own part
     report_year: int = 0  # "2025年政府工作报告": the report asked about, not a data year
     report_years: tuple[int, ...] = ()  # one report year per region named ("A2020年报告和B2023年报告")
     scopes: tuple[str, ...] = ()  # 全市 / 市级 … when the question asks for several scopes
@@ -84,6 +85,20 @@ def _time(low: str, english: bool, n_years: int = 0) -> str:
         # English auxiliaries ("did … set", "was … planned") do not make a target a result
         return "target"
     return "target" if t else ("result" if r else "")
+
+
+def _times(low: str, english: bool) -> tuple[str, ...]:
+    """"重庆去年城镇新增就业多少，今年目标多少": last year's result and this year's target,
+    asked in clauses of their own, in the question's order; () for one time."""
+    kinds = []
+    for clause in re.split(r"[，,；;？?]", low):
+        rel, time = _relative(clause), _time(clause, english)
+        if rel == "last" and time != "target":
+            kinds.append("result")
+        elif rel != "last" and time == "target":
+            kinds.append("target")
+    kinds = list(dict.fromkeys(kinds))
+    return tuple(kinds) if len(kinds) == 2 else ()
 
 
 def asks_meeting(q: Query) -> bool:
@@ -224,6 +239,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
     relative = _relative(low)
     parts = parts_of(low, english)
     time = _time(low, english, len(years))
+    times = _times(low, english) if not years else ()
     pc = cues()["period"]
     plain = low
     for word in cues()["period_end"]:
@@ -272,6 +288,7 @@ def analyze(question: str, corpus_aliases: dict[str, tuple[str, ...]] | None = N
         region_names=names,
         unknown_places=unknown if not regions else (),
         years=years,
+        times=times,
         report_year=report_year,
         report_years=report_years if len(report_years) > 1 else (),
         scopes=scopes(q),

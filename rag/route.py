@@ -137,12 +137,24 @@ def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route
         pairs = list(zip(regions, years))  # "慈溪2020年和宁波2022年…": pairwise
     else:
         pairs = [(g, y) for g in regions for y in years]
-    routes = [_one(g, y, q, reports) for g, y in pairs[:MAX_ROUTES]]
+    if len(q.times) > 1:  # "去年…多少，今年目标多少": each time from its own part, named by its year
+        routes = [_dated(_one(g, y, replace(q, time=t), reports), reports) for g, y in pairs[:MAX_ROUTES] for t in q.times]
+    else:
+        routes = [_one(g, y, q, reports) for g, y in pairs[:MAX_ROUTES]]
     if not q.regions and not only and q.parts:
         routes = [x for rt in routes for x in _per_region(rt, reports)]
     if only and all(r.problem for r in routes) and reports:
         routes = [Route(rt.region, rt.year, rt.time, problem=f"所选报告与问题中的地区/年份不符 ({rt.problem})") for rt in routes]
     return routes
+
+
+def _dated(rt: Route, reports: list[Report]) -> Route:
+    """A route of one time and no year asked: the year its best report reviews or plans."""
+    r = next((r for r in reports if rt.reports and r.key == rt.reports[0]), None)
+    if rt.year or r is None:
+        return rt
+    years = r.review_years if rt.time == "result" else r.plan_years if rt.time == "target" else ()
+    return replace(rt, year=(max(years) if rt.time == "result" else min(years))) if years else rt
 
 
 def _per_region(rt: Route, reports: list[Report]) -> list[Route]:

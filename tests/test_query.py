@@ -93,6 +93,14 @@ def test_english_questions_about_what_a_report_says_or_plans_on_a_topic_are_summ
     assert analyze("What does Hunan plan for GDP growth in 2025?").intent == "figure"  # a figure named: its figure
 
 
+def test_last_years_result_and_this_years_target_in_clauses_of_their_own_are_both_asked():
+    assert analyze("株洲去年城镇新增就业多少，今年定的目标是多少？").times == ("result", "target")
+    assert analyze("湘潭今年粮食产量目标多少？去年实际产了多少？").times == ("target", "result")
+    assert analyze("株洲去年GDP增长多少").times == ()
+    assert analyze("今年GDP目标比去年实际高还是低").times == ()  # one clause: a comparison
+    assert analyze("株洲2024年GDP增长多少，2025年目标是多少").times == ()  # years named: their own routes
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]

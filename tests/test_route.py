@@ -135,6 +135,13 @@ def test_relative_years_prefer_reports_with_that_part(corpus):
     assert ids(corpus, rt) == ["jiangbei-2020"]  # the article plans nothing
 
 
+def test_last_years_result_and_this_years_target_asked_together_are_two_routes(corpus):
+    rts = routes(corpus, "苏州去年城镇新增就业多少，今年目标是多少？")
+    assert [(rt.time, rt.year, ids(corpus, rt)[0]) for rt in rts] == [("result", 2023, "suzhou-2024"),
+                                                                     ("target", 2024, "suzhou-2024")]
+    assert len(routes(corpus, "苏州今年城镇新增就业目标是多少？")) == 1
+
+
 def test_two_regions_with_a_year_each_pair_up(corpus):
     rts = routes(corpus, "慈溪2020年和江北2019年GDP分别增长多少")
     assert [(rt.region, rt.year) for rt in rts] == [(CIXI, 2020), (JIANGBEI, 2019)]
