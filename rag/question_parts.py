@@ -171,6 +171,11 @@ def parts_of(low: str, english: bool) -> list[Part]:
             else:
                 both.append(p)
         parts = both
+    # "优良天数要达到多少天": a level in the unit asked, not the indicator's default rate
+    kind = unit_kind(low)
+    if kind and kind not in ("percent", "points", "permille"):
+        parts = [replace(p, measure="level") if p.measure == "rate" and "level" in lex.by_id[p.indicator].measures
+                 else p for p in parts]
     return parts + [p for p in free if not p.indicator]
 
 

@@ -101,6 +101,12 @@ def test_last_years_result_and_this_years_target_in_clauses_of_their_own_are_bot
     assert analyze("株洲2024年GDP增长多少，2025年目标是多少").times == ()  # years named: their own routes
 
 
+def test_a_rate_indicator_asked_in_a_unit_of_its_level_is_asked_as_that_level():
+    assert measures(analyze("湘潭今年空气质量优良天数要达到多少天？")) == [("air_quality", "level")]
+    assert measures(analyze("湘潭今年空气质量优良天数比例目标是多少？")) == [("air_quality", "rate")]
+    assert measures(analyze("What R&D spending intensity is Hunan aiming for this year?")) == [("rd_intensity", "rate")]
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
