@@ -70,6 +70,8 @@ def normalize(text: str) -> str:
 def _time(low: str, english: bool, n_years: int = 0) -> str:
     i = cues()["intent"]
     low = pattern("plan_name").sub(" ", low)
+    for w in i["not_target_en"] if english else ():
+        low = low.replace(w, " ")
     t = has(low, i["target"]) or (english and has(low, i["target_en"]))
     r = has(low, i["result"]) or (english and has(low, i["result_en"]))
     if t and r:

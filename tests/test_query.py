@@ -107,6 +107,13 @@ def test_a_rate_indicator_asked_in_a_unit_of_its_level_is_asked_as_that_level():
     assert measures(analyze("What R&D spending intensity is Hunan aiming for this year?")) == [("rd_intensity", "rate")]
 
 
+def test_an_english_set_up_is_an_establishment_not_a_target():
+    q = analyze("How many new foreign-invested enterprises were set up in Hunan in 2024?")
+    assert q.time == "result" and "外资企业|外商投资企业" in q.terms
+    assert analyze("What target did Hunan set for GDP growth?").time == "target"
+    assert "落后产能" in analyze("How many outdated-capacity firms did Zhuzhou shut down?").terms
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
