@@ -288,27 +288,36 @@ def approach_piece(q: Query, route: Route, corpus: Corpus) -> Piece | None:
     return None
 
 
+def _openings(text: str):
+    """Passages a summary may be about though no heading names them: paragraphs enumerated
+    as "一是…" (the opening sentence leads), and the spans of sub-heads run into a paragraph
+    ("…。西部陆海新通道建设提质增效。…", to the next such head). Yields (start, end, lead)."""
+    start = pattern("start", "items")
+    for m in re.finditer(r"(?m)^[ \t\u3000]*(\S[^\n]*)", text):
+        a, b = m.start(1), m.end(1)
+        if start.match(text[a:b]):
+            sents = split_sentences(text, a, b)
+            yield a, b, text[sents[0][0]: sents[0][1]] if sents else text[a:b]
+        heads = inline_heads(text, a, b)
+        for (x, y), nxt in zip(heads, heads[1:] + [(b, b)]):
+            yield x, nxt[0], text[x:y]
+
+
 def item_pieces(q: Query, route: Route, corpus: Corpus, max_lines: int, min_match: float = 0.34) -> list[Piece]:
-    """A summary of the enumerated paragraph ("一是坚持以发展现代化大农业为主攻方向，…") whose
-    opening sentence names the topic, when no heading does: its opening and key-figure
-    sentences, cited. Parts written as "一是…二是…" paragraphs have no headings to match."""
+    """A summary of the passage whose lead names the topic when no heading does (an
+    enumerated paragraph, "一是坚持以发展现代化大农业为主攻方向，…", or the span of a sub-head
+    run into a paragraph): its opening and key-figure sentences, cited."""
     topic = [t for t in q.topic if len(t) >= 2]
     if not topic or pattern("parts_asked").search(q.text.lower()):
         return []  # "要把握好哪几个方面": the parts themselves, not one of them
-    start = pattern("start", "items")
     for key in route.reports:
         want = _part_kind(route, corpus.report(key))
         text = corpus.text(key)
         best, best_score = None, 0.0
-        for m in re.finditer(r"(?m)^[ \t\u3000]*(\S[^\n]*)", text):
-            a, b = m.start(1), m.end(1)
-            if not start.match(text[a:b]):
-                continue
+        for a, b, lead in _openings(text):
             sec = corpus.section_at(key, a)
             if want and (sec is None or sec.kind != want):
                 continue
-            sents = split_sentences(text, a, b)
-            lead = text[sents[0][0]: sents[0][1]] if sents else text[a:b]
             score = _topic_score(topic, lead)
             if score > best_score:
                 best, best_score = (a, b, sec), score

@@ -340,3 +340,23 @@ def test_the_last_part_ends_where_the_closing_words_to_the_congress_begin():
     got = " ".join(p.text for p in _pieces("2025年边境地区发展方面有哪些安排?", text))
     assert "固边和兴边并重" in got and "智慧边防" in got
     assert "各位代表" not in got and "赤诚之心" not in got and "勤勉之心" not in got
+
+
+def test_a_topic_named_by_a_sub_head_run_into_a_paragraph_is_summarised_by_its_span():
+    from rag.compose_sections import item_pieces
+    from rag.query import analyze
+    from rag.route import Route
+
+    text = "\n".join([
+        "某市2025年政府工作报告",
+        "一、2024年工作回顾",
+        "（一）坚持开放带动，对外开放水平持续提升。自贸片区建设加快推进。新增制度创新成果12项，跨境贸易便利化水平明显提高。"
+        "国际物流大通道建设提质增效。中欧班列开行1200列、增长15%，铁海联运班列通达68个国家和地区的210个港口。"
+        "营商环境持续优化。企业开办时间压缩至1个工作日，新增经营主体3.2万户。",
+        "二、2025年工作安排",
+        "（一）扩大有效投资。实施重点项目300个。",
+    ])
+    q = analyze("2024年国际物流大通道建设情况概述")
+    got = [p.text for p in item_pieces(q, Route("", 2024, "result", ("k",)), _corpus(text, 2025), 8)]
+    assert got[0] == "国际物流大通道建设提质增效。" and any("210个港口" in g for g in got)
+    assert not any("3.2万户" in g or "制度创新" in g for g in got)  # the next head's span and the one before are not it
