@@ -114,6 +114,13 @@ def test_an_english_set_up_is_an_establishment_not_a_target():
     assert "落后产能" in analyze("How many outdated-capacity firms did Zhuzhou shut down?").terms
 
 
+def test_more_ways_of_asking_for_a_summary():
+    assert analyze("衡阳今年民生方面主要安排了什么？").intent == "summary"
+    assert analyze("简要介绍株洲2024年港产城融合发展情况").intent == "summary"
+    q = analyze("Brief me on Hunan's auto industry in 2024.")
+    assert q.intent == "summary" and "汽车产业" in q.topic
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
