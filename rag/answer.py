@@ -158,7 +158,7 @@ class Answerer:
             if got:
                 return got
         if q.intent == "summary":
-            if is_headline_summary(q):
+            if is_headline_summary(q) and not q.period:  # a plan period's goals are not the year's headline
                 p = headline(self.corpus, route, route.time or ("result" if q.relative == "last" else "target"),
                              frozenset(part.indicator for part in q.parts if part.indicator))
                 if p:

@@ -125,6 +125,12 @@ def test_multi_part_question_answers_each_part(svc):
     assert "5%左右" in ans.answer and "一般公共预算收入" in ans.answer and not ans.refused
 
 
+def test_a_plan_periods_goals_are_its_own_part_not_the_years_headline_targets(svc):
+    ans = ask(svc, "慈溪“十四五”主要目标有哪些？概括一下")
+    assert not ans.refused and "3000亿元" in ans.answer and "7.3%" not in ans.answer
+    assert all("十四五" in c.section for c in ans.citations)
+
+
 def test_follow_up_keeps_the_region(svc):
     first, q = svc.answerer.ask("慈溪市2021年GDP增长目标是多少?")
     ans, _ = svc.answerer.ask("那一般公共预算收入呢?", prev=q)

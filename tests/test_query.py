@@ -121,6 +121,14 @@ def test_more_ways_of_asking_for_a_summary():
     assert q.intent == "summary" and "汽车产业" in q.topic
 
 
+def test_the_review_named_as_a_whole_is_no_topic_and_the_economys_results_are_its_headline():
+    from rag.compose import is_headline_summary
+
+    q = analyze("帮我概括株洲2024年的工作回顾")
+    assert q.intent == "summary" and q.topic == () and q.time == "result"
+    assert is_headline_summary(analyze("总结一下湘潭2024年经济发展的主要成绩"))
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
