@@ -61,7 +61,7 @@ class AnswerWeights:
     min_lexical_named: float = 0.15  # … when it names the asked indicator itself
     max_answer_chars: int = 300  # an answer is one or two sentences
     max_summary_lines: int = 8  # lines of a section-summary answer
-    summary_key_figures: int = 3  # sentences with the most figures added after a summary's sub-heads
+    summary_key_figures: int = 5  # sentences with the most figures added after a summary's sub-heads
     candidates: int = 12  # re-scored sentences examined for support
     question_tokens: int = 200  # longer questions are cut (with a note)
 
