@@ -315,3 +315,12 @@ def test_a_unit_with_a_full_width_slash_is_the_same_unit():
 
     got = quantities("PM2.5年均浓度降至35微克／立方米以下")
     assert [(q.text, q.unit) for q in got] == [("35微克／立方米以下", "微克/立方米")]
+
+
+def test_a_per_unit_written_before_the_figure_makes_its_unit():
+    from rag.facts import sentence_figures
+
+    (q,) = figures("全县PM2.5平均浓度为每立方米26微克。")
+    assert (q.text, q.unit, q.kind, q.value) == ("每立方米26微克", "微克/立方米", "density", 26)
+    assert [(f.indicator, f.measure) for f in sentence_figures("全县PM2.5平均浓度为每立方米26微克。")] == [("pm25", "level")]
+    assert figures("药品含量不超过5微克。")[0].unit == "微克"  # no 每: a mass

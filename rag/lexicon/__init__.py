@@ -57,6 +57,7 @@ def _alternation(words: list[str]) -> str:
 class Lexicon:
     indicators: tuple[Indicator, ...]
     units: dict[str, str]
+    per_before: dict[str, str]  # "每立方米" written before a figure: the suffix of its unit
     scales: dict[str, float]
     qualifiers_before: dict[str, str]
     qualifiers_after: dict[str, str]
@@ -235,6 +236,7 @@ def _build() -> Lexicon:
     return Lexicon(
         indicators=indicators,
         units=dict(units["units"]),
+        per_before=dict(units.get("per_before", {})),
         scales={k: float(v) for k, v in units["scales"].items()},
         qualifiers_before=dict(units["qualifiers"]["before"]),
         qualifiers_after=dict(units["qualifiers"]["after"]),

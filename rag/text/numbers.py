@@ -153,6 +153,11 @@ def quantities(text: str) -> list[Quantity]:
             continue
         scale = lex.scales.get(m.group("scale") or "", 1.0)
         unit = (m.group("unit") or "").replace("／", "/")
+        # "每立方米22微克": 22微克/立方米, the figure written from 每
+        per = next(((unit + sfx, text.rfind(w, 0, m.start())) for w, sfx in lex.per_before.items() if unit
+                    and text[max(0, m.start() - len(w) - 1): m.start()].strip().endswith(w)), ("", -1))
+        per_at = per[1] if per[0] in lex.units else -1
+        unit = per[0] if per_at >= 0 else unit
         kind = _kind(unit, m.group("pct"), m.group("u1"))
         if m.group("u1") is None and unit in ("%", "％"):
             kind = "percent"
@@ -161,7 +166,7 @@ def quantities(text: str) -> list[Quantity]:
         if kind not in ("percent", "points", "permille", "times"):
             value *= scale
             high = high * scale if high is not None else None
-        q, qt, s = _qualifier(text, m.start(), m.group("after") or m.group("approx"), before_re)
+        q, qt, s = _qualifier(text, m.start() if per_at < 0 else per_at, m.group("after") or m.group("approx"), before_re)
         end = m.end()
         while end > m.start() and text[end - 1].isspace():
             end -= 1
