@@ -142,6 +142,8 @@ class Answerer:
 
     def _pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
         w = self.w
+        if route.within:
+            return self._within_pieces(q, route, res, draft)
         if q.intent in ("speaker", "meeting"):
             # "who gave it, and at which session": both, each cited
             intents = ("speaker", "meeting") if q.intent == "speaker" and asks_meeting(q) else (q.intent,)
@@ -215,6 +217,23 @@ class Answerer:
         if p is None:
             draft.missing.append(f"{route.label}：未找到支持的句子 (no sentence supports an answer)")
         return [p] if p else []
+
+    def _within_pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
+        """A region asked of the report of a region containing it: only a retrieved sentence
+        that writes the region's name answers (never the report's own figures, sections or
+        lists)."""
+        res = replace(res, sentences=[s for s in res.sentences if any(n in s.text for n in route.within)])
+        out = []
+        for part in q.parts or (None,):
+            if part is not None and part.indicator:
+                p = figure_from_sentences(q, route, part, res, self.corpus, self.w)
+            else:
+                p = sentence_piece(q, route, res, self.corpus, self.w)
+            if p is not None and p not in out:
+                out.append(p)
+        if not out:
+            draft.missing.append(route.note)
+        return out
 
     def _span(self, p: Piece) -> Span:
         r = self.corpus.by_key[p.key]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .gazetteer import gazetteer
 from .lexicon import lexicon
 from .query import Query, region_label
 from .types import Report
@@ -31,6 +32,9 @@ class Route:
     reports: tuple[str, ...] = ()  # report keys, best first
     problem: str = ""
     note: str = ""
+    # a region without a report of its own, asked of the report of a region containing it:
+    # only sentences writing one of these names (the region's own) may answer
+    within: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -98,8 +102,8 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
         pool = mine
     if region and not pool:
         name = region_name(region, reports)
-        return Route(region, year, q.time, problem=f"没有{name}的报告 (no report for {name} is indexed; indexed: "
-                                                   f"{indexed_regions(reports) or 'none'})")
+        missing = f"没有{name}的报告 (no report for {name} is indexed; indexed: {indexed_regions(reports) or 'none'})"
+        return _within(region, year, q, reports, missing) or Route(region, year, q.time, problem=missing)
     time = q.time
     if year:
         ok = [r for r in pool if _covers(r, year, time)]
@@ -121,6 +125,26 @@ def _one(region: str, year: int, q: Query, reports: list[Report], report_year: i
         pool = [r for r in pool if r.plan_years] or pool
     pool = sorted(pool, key=lambda r: (-r.year, r.kind != "report"))
     return Route(region, year, time, tuple(r.key for r in pool))
+
+
+def _within(region: str, year: int, q: Query, reports: list[Report], missing: str) -> Route | None:
+    """A region without a report of its own ("本溪" in a province's corpus): the reports of
+    the nearest region containing it, for the sentences that write its name ("本溪五女山成功
+    创建国家5A级旅游景区"), never for that region's own figures."""
+    g = gazetteer().get(region)
+    if g is None or g.level in ("national", "province") or q.report_year:
+        return None
+    if any(r.region_key.split("/")[-1] == g.name for r in reports):
+        return None  # a namesake is indexed ("江北区" of another city): its name would be read as this one's
+    for anc in g.ancestors()[:-1]:
+        pool = [r for r in reports if r.region_key == anc and (not year or _covers(r, year, q.time))]
+        if pool:
+            # a short name shared with a region containing it ("吉林" of 吉林市) names that one
+            above = {n for a in g.ancestors() if (x := gazetteer().get(a)) for n in (x.name, x.short)}
+            names = tuple(n for n in (g.name, g.short) if len(n) >= 2 and n not in above)
+            keys = tuple(r.key for r in sorted(pool, key=lambda r: -r.year))
+            return Route(region, year, q.time, keys, note=missing, within=names)
+    return None
 
 
 def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route]:

@@ -131,6 +131,14 @@ def test_a_plan_periods_goals_are_its_own_part_not_the_years_headline_targets(sv
     assert all("十四五" in c.section for c in ans.citations)
 
 
+def test_a_city_without_a_report_is_answered_only_by_its_provinces_sentences_naming_it(svc):
+    ans = ask(svc, "本溪哪个景区去年成了国家5A级景区？")
+    assert not ans.refused and "五女山" in ans.answer
+    assert ans.citations and all("本溪" in c.quote for c in ans.citations)
+    ans = ask(svc, "沈阳今年GDP增长目标是多少")  # the province's own target is not the city's
+    assert ans.refused and "没有沈阳市的报告" in ans.answer
+
+
 def test_follow_up_keeps_the_region(svc):
     first, q = svc.answerer.ask("慈溪市2021年GDP增长目标是多少?")
     ans, _ = svc.answerer.ask("那一般公共预算收入呢?", prev=q)
