@@ -32,8 +32,9 @@ def key_terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) 
     skip = cue_words(*_CUE_GROUPS)
     out = [t for t in tokenize(text) if not (t in skip or t.isdigit() or (english and t.isascii()))]
     for p in parts:
-        if p.indicator:
-            out += list(lex.search_names(p.indicator))
+        if p.indicator:  # one term: any of the indicator's report names ("实际使用外资|实际利用外资|…")
+            ind = lex.by_id[p.indicator]
+            out.append("|".join(dict.fromkeys(lex.search_names(p.indicator) + tuple(t for t in ind.terms if not t.isascii()))))
     if english:
         out += english_terms(q.lower())
         # a figure the question quotes ("more than 2,600 registered companies") is written

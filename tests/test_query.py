@@ -129,6 +129,14 @@ def test_the_review_named_as_a_whole_is_no_topic_and_the_economys_results_are_it
     assert is_headline_summary(analyze("总结一下湘潭2024年经济发展的主要成绩"))
 
 
+def test_an_indicator_is_one_key_term_any_of_whose_report_names_counts():
+    from rag.support import has_term
+
+    q = analyze("Did Xiangtan rank first in Hunan for actual foreign investment in 2024?")
+    (term,) = [t for t in q.terms if "实际使用外资" in t.split("|")]
+    assert has_term(term, "实际利用外资完成率居全省第一")  # the report's other wording of it
+
+
 def test_shared_growth_predicate_applies_to_every_indicator():
     q = ask("江北区2019年地区生产总值和一般公共预算收入分别增长了多少?")
     assert measures(q) == [("gdp", "growth"), ("fiscal_revenue", "growth")]
