@@ -31,12 +31,14 @@ def key_terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) 
     text = YEAR.sub(" ", text)
     skip = cue_words(*_CUE_GROUPS)
     out = [t for t in tokenize(text) if not (t in skip or t.isdigit() or (english and t.isascii()))]
+    named = set()
     for p in parts:
         if p.indicator:  # one term: any of the indicator's report names ("实际使用外资|实际利用外资|…")
             ind = lex.by_id[p.indicator]
+            named |= set(lex.search_names(p.indicator))
             out.append("|".join(dict.fromkeys(lex.search_names(p.indicator) + tuple(t for t in ind.terms if not t.isascii()))))
     if english:
-        out += english_terms(q.lower())
+        out += [t for t in english_terms(q.lower()) if t not in named]
         # a figure the question quotes ("more than 2,600 registered companies") is written
         # the same in the report: the one word an English question shares with it
         out += [n.replace(",", "") for n in re.findall(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d{3,}", YEAR.sub(" ", q))]
