@@ -192,8 +192,13 @@ class Answerer:
             for part, scope in asked:
                 p = None
                 if part.indicator and q.intent != "list":
-                    p = figure_from_facts(self.corpus, route, part, q.period, scope, q)
-                    p = p or figure_from_sentences(q, route, part, res, self.corpus, w, scope)
+                    # the indicator, else one stating it when the report gives none of its own
+                    for alt in (part.indicator,) + lexicon().by_id[part.indicator].stated_by:
+                        alt_part = replace(part, indicator=alt)
+                        p = figure_from_facts(self.corpus, route, alt_part, q.period, scope, q)
+                        p = p or figure_from_sentences(q, route, alt_part, res, self.corpus, w, scope)
+                        if p is not None:
+                            break
                 if p is None and not part.indicator and part.label:
                     p = figure_by_words(q, route, part, res, self.corpus, w, out)
                 if p is None and q.intent in ("yesno", "other", "list"):

@@ -139,6 +139,11 @@ def test_a_city_without_a_report_is_answered_only_by_its_provinces_sentences_nam
     assert ans.refused and "没有沈阳市的报告" in ans.answer
 
 
+def test_residents_income_asked_is_answered_by_the_urban_and_rural_form_when_the_report_has_only_that(svc):
+    ans = ask(svc, "海曙区2020年居民收入增长目标怎么定的？")
+    assert not ans.refused and "城乡居民人均可支配收入" in ans.answer and "同步" in ans.answer
+
+
 def test_follow_up_keeps_the_region(svc):
     first, q = svc.answerer.ask("慈溪市2021年GDP增长目标是多少?")
     ans, _ = svc.answerer.ask("那一般公共预算收入呢?", prev=q)

@@ -32,6 +32,7 @@ class Indicator:
     units: tuple[str, ...] = ()  # units that name it by themselves (标准箱 → container throughput)
     elliptic: tuple[str, ...] = ()  # bare words naming it in a sentence already about it
     kin: tuple[str, ...] = ()  # indicators whose mention makes a sentence about it (besides its own name)
+    stated_by: tuple[str, ...] = ()  # indicators answering for it when a report gives none of its own
     lower: bool = False  # less is better: a target is a ceiling
 
 
@@ -211,6 +212,7 @@ def _build() -> Lexicon:
             units=tuple(r.get("units", ())),
             elliptic=tuple(r.get("elliptic", ())),
             kin=tuple(r.get("kin", ())),
+            stated_by=tuple(r.get("stated_by", ())),
             lower=bool(r.get("lower", False)),
         )
         for r in ind
