@@ -16,7 +16,8 @@ import time
 from dataclasses import replace
 
 from . import guard, tokens
-from .compose import (Draft, figure_by_words, figure_from_facts, figure_from_sentences, headline, is_headline_summary, sentence_piece,
+from .compose import (Draft, figure_by_words, figure_from_facts, figure_from_sentences, headline, is_headline_summary,
+                      preferred_measure, sentence_piece,
                       signoff_piece, source_piece, speaker_piece)
 from .compose_lists import counted_pieces, group_pieces
 from .compose_sections import approach_piece, item_pieces, period_pieces, section_pieces
@@ -217,11 +218,24 @@ class Answerer:
                 elif not any(x.start == p.start and x.key == p.key and x.text == p.text for x in out):
                     label = p.label + (_part_label(part) if len(q.parts) > 1 else "") + (scope or ("全口径" if q.scopes else ""))
                     out.append(replace(p, label=label))
-            return out
+            return out + self._other_measure(q, route, out)
         p = sentence_piece(q, route, res, self.corpus, w)
         if p is None:
             draft.missing.append(f"{route.label}：未找到支持的句子 (no sentence supports an answer)")
         return [p] if p else []
+
+    def _other_measure(self, q: Query, route: Route, found: list[Piece]) -> list[Piece]:
+        """A target asked with no measure ("进出口目标"), which the report sets both as an
+        amount and as a growth rate: the other one too, when stated."""
+        if q.intent != "figure" or route.time != "target" or len(q.parts) != 1 or q.period:
+            return []
+        part = q.parts[0]
+        ind = lexicon().by_id.get(part.indicator)
+        if ind is None or part.measure or not {"level", "growth"} <= set(ind.measures):
+            return []
+        other = "level" if preferred_measure(part, "target") != "level" else "growth"
+        p = figure_from_facts(self.corpus, route, replace(part, measure=other), False, None, q)
+        return [p] if p and not any(x.key == p.key and x.start == p.start for x in found) else []
 
     def _within_pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
         """A region asked of the report of a region containing it: only a retrieved sentence

@@ -144,6 +144,13 @@ def test_residents_income_asked_is_answered_by_the_urban_and_rural_form_when_the
     assert not ans.refused and "城乡居民人均可支配收入" in ans.answer and "同步" in ans.answer
 
 
+def test_a_target_asked_without_a_measure_gets_both_the_amount_and_the_growth_the_report_sets(svc):
+    ans = ask(svc, "安徽今年进出口目标是多少")
+    assert not ans.refused and "9000亿元" in ans.answer and "5.5%" in ans.answer
+    ans = ask(svc, "安徽今年进出口增长目标是多少")  # a growth asked: the growth only
+    assert "5.5%" in ans.answer and "9000亿元" not in ans.answer
+
+
 def test_follow_up_keeps_the_region(svc):
     first, q = svc.answerer.ask("慈溪市2021年GDP增长目标是多少?")
     ans, _ = svc.answerer.ask("那一般公共预算收入呢?", prev=q)
