@@ -17,13 +17,13 @@ from dataclasses import replace
 
 from . import guard, tokens
 from .compose import (Draft, figure_by_words, figure_from_facts, figure_from_sentences, headline, is_headline_summary,
-                      preferred_measure, sentence_piece,
-                      signoff_piece, source_piece, speaker_piece)
+                      preferred_measure, sentence_piece, signoff_piece, source_piece, speaker_piece, within_only,
+                      within_piece)
 from .compose_lists import counted_pieces, group_pieces
 from .compose_sections import approach_piece, item_pieces, period_pieces, section_pieces
 from .corpus import Corpus
 from .lexicon import lexicon, pattern
-from .query import Query, analyze, asks_meeting
+from .query import Query, analyze, asks_meeting, region_label
 from .retrieve import Result, Retriever
 from .route import Route, name_owners, own_year, plan
 from .support import names_indicator
@@ -122,6 +122,10 @@ class Answerer:
         results: list[Result] = []
         for route in live:
             res = self.retriever.retrieve(q, route, k=k, qvec=qvec)
+            if route.within:  # a containing region's report: only what it writes of this region
+                res = within_only(res, route)
+                note = (note + "；" if note else "") + route.note.split(" (")[0] + \
+                    f"，以下只引{region_label(route.region)}被写到的句子 (only sentences naming it are cited)"
             results.append(res)
             draft.pieces += self._pieces(q, route, res, draft)
         spans = sorted((s for r in results for s in r.spans()), key=lambda s: -s.score) if len(results) > 1 else \
@@ -144,7 +148,10 @@ class Answerer:
     def _pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
         w = self.w
         if route.within:
-            return self._within_pieces(q, route, res, draft)
+            p = within_piece(q, route, res, self.corpus, w)
+            if p is None:
+                draft.missing.append(route.note)
+            return [p] if p else []
         if q.intent in ("speaker", "meeting"):
             # "who gave it, and at which session": both, each cited
             intents = ("speaker", "meeting") if q.intent == "speaker" and asks_meeting(q) else (q.intent,)
@@ -236,23 +243,6 @@ class Answerer:
         other = "level" if preferred_measure(part, "target") != "level" else "growth"
         p = figure_from_facts(self.corpus, route, replace(part, measure=other), False, None, q)
         return [p] if p and not any(x.key == p.key and x.start == p.start for x in found) else []
-
-    def _within_pieces(self, q: Query, route: Route, res: Result, draft: Draft) -> list[Piece]:
-        """A region asked of the report of a region containing it: only a retrieved sentence
-        that writes the region's name answers (never the report's own figures, sections or
-        lists)."""
-        res = replace(res, sentences=[s for s in res.sentences if any(n in s.text for n in route.within)])
-        out = []
-        for part in q.parts or (None,):
-            if part is not None and part.indicator:
-                p = figure_from_sentences(q, route, part, res, self.corpus, self.w)
-            else:
-                p = sentence_piece(q, route, res, self.corpus, self.w)
-            if p is not None and p not in out:
-                out.append(p)
-        if not out:
-            draft.missing.append(route.note)
-        return out
 
     def _span(self, p: Piece) -> Span:
         r = self.corpus.by_key[p.key]

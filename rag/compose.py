@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .corpus import Corpus
+from .gazetteer import gazetteer
 from .lexicon import lexicon
 from .query import Part, Query
 from .retrieve import Result
 from .route import Route, time_for
-from .support import clause_for, in_time, stated, supports, words_clause
+from .support import clause_for, has_term, in_time, stated, supports, words_clause
 from .compose_lists import announced_end, announces, items_after, lists_about, parallel_heads
 from .lexicon import pattern
 from .text.sentences import full_sentence, one_line
@@ -131,16 +132,35 @@ def figure_by_words(q: Query, route: Route, part: Part, res: Result, corpus: Cor
     for p in answered:
         text = corpus.text(p.key)
         a, b = full_sentence(text, p.start, p.end)
-        cands.append((p.key, a, text[a:b], p.section, True))
-    cands += [(s.key, s.start, s.text, s.chunk.section, False) for s in res.sentences[: weights.candidates]
+        cands.append((p.key, a, text[a:b], p.section))
+    cands += [(s.key, s.start, s.text, s.chunk.section) for s in res.sentences[: weights.candidates]
               if in_time(route, s.chunk.section_kind, s.text, corpus.by_key.get(s.key), q.years or
                          ((route.year,) if route.year else ()))]
-    for key, start, sentence, section, _ in cands:
+    for key, start, sentence, section in cands:
         clause = words_clause(part.label, sentence) if key in route.reports else ""
         if clause:
             at = start + sentence.find(clause)
             return Piece(route.label, one_line(clause), key, at, at + len(clause), section)
     return None
+
+
+def within_only(res: Result, route: Route) -> Result:
+    """A region asked of the report of a region containing it: the retrieved sentences that
+    write its own name (a gazetteer hit of one of ``route.within`` resolving to it; "乡村振兴"
+    names no 振兴区, "吉林" in a province's report is the province)."""
+    def names_it(text: str) -> bool:
+        return any(h.alias in route.within and route.region in h.keys for h in gazetteer().find(text))
+
+    return replace(res, sentences=[s for s in res.sentences if names_it(s.text)])
+
+
+def within_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights) -> Piece | None:
+    """The answer from a containing region's report: a sentence naming the region, for a
+    name, a list or a fact; never an indicator's figure (the report states its own region's
+    figures, and a sentence naming the city may still give the province's)."""
+    if any(p.indicator for p in q.parts):
+        return None
+    return sentence_piece(q, route, res, corpus, weights)
 
 
 def sentence_piece(q: Query, route: Route, res: Result, corpus: Corpus, weights, need=None) -> Piece | None:
@@ -178,7 +198,7 @@ def focus(text: str, start: int, end: int, terms: tuple[str, ...], limit: int) -
     clauses = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^，,；;。！？]+[，,；;。！？]?", text[start:end])]
     if not clauses:
         return start, end
-    hits = [sum(t in text[a:b] for t in terms) for a, b in clauses]
+    hits = [sum(has_term(t, text[a:b]) for t in terms) for a, b in clauses]
     i = j = max(range(len(clauses)), key=lambda k: (hits[k], -k))
     while True:
         left = hits[i - 1] if i > 0 and clauses[j][1] - clauses[i - 1][0] <= limit else None

@@ -1,7 +1,9 @@
 """Report choice, decided once: which indexed reports may answer each part of a question.
 
 A question that names a region is answered only from that region's own reports — never
-from a report of the province containing it, nor of a city inside it. A year's target
+from a report of a city inside it, and from a report of a region containing it only when
+the region has no report of its own, and then only by a sentence that writes its name,
+never for a figure (``Route.within``). A year's target
 comes from the report that plans that year, a year's result from the report that reviews
 it (usually the next year's). A question naming two regions or two years becomes one
 route per region/year, each answered and cited on its own. When no indexed report covers
@@ -135,7 +137,7 @@ def _within(region: str, year: int, q: Query, reports: list[Report], missing: st
     if g is None or g.level in ("national", "province") or q.report_year:
         return None
     if any(r.region_key.split("/")[-1] == g.name for r in reports):
-        return None  # a namesake is indexed ("江北区" of another city): its name would be read as this one's
+        return None  # a namesake is indexed ("朝阳区" of another city): its name would be read as this one's
     for anc in g.ancestors()[:-1]:
         pool = [r for r in reports if r.region_key == anc and (not year or _covers(r, year, q.time))]
         if pool:
@@ -162,7 +164,7 @@ def plan(q: Query, reports: list[Report], only: str | None = None) -> list[Route
     else:
         pairs = [(g, y) for g in regions for y in years]
     if len(q.times) > 1:  # "去年…多少，今年目标多少": each time from its own part, named by its year
-        routes = [_dated(_one(g, y, replace(q, time=t), reports), reports) for g, y in pairs[:MAX_ROUTES] for t in q.times]
+        routes = [_dated(_one(g, y, replace(q, time=t), reports), reports) for g, y in pairs for t in q.times][:MAX_ROUTES]
     else:
         routes = [_one(g, y, q, reports) for g, y in pairs[:MAX_ROUTES]]
     if not q.regions and not only and q.parts:

@@ -135,8 +135,13 @@ def test_a_city_without_a_report_is_answered_only_by_its_provinces_sentences_nam
     ans = ask(svc, "本溪哪个景区去年成了国家5A级景区？")
     assert not ans.refused and "五女山" in ans.answer
     assert ans.citations and all("本溪" in c.quote for c in ans.citations)
-    ans = ask(svc, "沈阳今年GDP增长目标是多少")  # the province's own target is not the city's
-    assert ans.refused and "没有沈阳市的报告" in ans.answer
+    assert any("没有本溪市的报告" in n for n in ans.notes)  # and says whose report it is
+    for question in ("沈阳今年GDP增长目标是多少", "二连浩特去年进出口总额是多少？"):
+        ans = ask(svc, question)  # the province's own figures, even in a sentence naming the city, are not the city's
+        assert ans.refused and "的报告" in ans.answer, question
+    # a word holding a district's short name ("乡村振兴", "大青山实验室") does not name the district
+    for question in ("振兴区今年有哪些重点工作？", "青山区今年有什么科技创新安排？"):
+        assert ask(svc, question).refused, question
 
 
 def test_residents_income_asked_is_answered_by_the_urban_and_rural_form_when_the_report_has_only_that(svc):

@@ -59,7 +59,7 @@ def test_indicator_ids_are_unique_and_references_resolve():
     assert set(lex.by_id) == set(ids)
     for i in lex.indicators:
         assert i.default in i.measures, i.id
-        for ref in (i.share, i.broader, *i.covers):
+        for ref in (i.share, i.broader, *i.covers, *i.stated_by, *i.kin):
             assert not ref or ref in lex.by_id, (i.id, ref)
 
 
