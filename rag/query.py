@@ -71,7 +71,7 @@ def _time(low: str, english: bool, n_years: int = 0) -> str:
     i = cues()["intent"]
     low = pattern("plan_name").sub(" ", low)
     for w in i["not_target_en"] if english else ():
-        low = low.replace(w, " ")
+        low = re.sub(rf"(?<![a-z]){re.escape(w)}(?![a-z])", " ", low)
     t = has(low, i["target"]) or (english and has(low, i["target_en"]))
     r = has(low, i["result"]) or (english and has(low, i["result_en"]))
     if t and r:

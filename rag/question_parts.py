@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .gazetteer import gazetteer
 from .lexicon import lexicon, pattern
 from .question_cues import cues, has, said
 
@@ -97,6 +98,8 @@ def _free_parts(low: str, hits) -> list[Part]:
         m = pattern("free_conjunct").match(low, h.end)
         if not m or m.group(1) in stop or any(o.start == m.start(1) for o in hits):
             continue  # none, or an indicator named (a part of its own)
+        if pattern("scope").match(m.group(1)) or gazetteer().find(m.group(1)):
+            continue  # "…和全市的目标", "…和合肥的": a scope or a place, not a thing asked
         words = m.group(1)
         named = [x for x in lex.mentions(f"{h.term}、{words}") if x.start > len(h.term)]
         out.append(Part(named[0].indicator, "", words) if named else Part("", "", words))

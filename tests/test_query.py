@@ -81,6 +81,10 @@ def test_a_thing_the_lexicon_does_not_know_asked_beside_an_indicator_is_a_part_o
     # two named indicators, or one asked without "each", add nothing
     assert [p.label for p in analyze("株洲市GDP和一般公共预算收入的目标各是多少").parts] == ["gdp", "一般公共预算收入"]
     assert len(analyze("湘潭市城镇新增就业和农村劳动力转移就业情况").parts) == 1
+    # a place or a scope joined on is not a thing asked
+    assert len(analyze("湖南今年城镇新增就业和长沙的目标各是多少").parts) == 1
+    assert len(analyze("株洲今年城镇新增就业和全市的目标各是多少").parts) == 1
+    assert len(analyze("湘潭今年各项工作中城镇新增就业和农村劳动力转移就业情况").parts) == 1  # 各项 asks nothing
 
 
 def test_english_questions_about_what_a_report_says_or_plans_on_a_topic_are_summaries():
@@ -91,6 +95,7 @@ def test_english_questions_about_what_a_report_says_or_plans_on_a_topic_are_summ
     assert analyze("What are Zhuzhou's main tasks for 2025 regarding urban renewal?").intent == "summary"
     assert analyze("Summarise what Xiangtan did on urban–rural development in 2024.").topic == ("城乡",)
     assert analyze("What does Hunan plan for GDP growth in 2025?").intent == "figure"  # a figure named: its figure
+    assert analyze("What does Hunan's 2025 government work report say about tourism?").intent == "summary"
 
 
 def test_last_years_result_and_this_years_target_in_clauses_of_their_own_are_both_asked():
@@ -110,7 +115,7 @@ def test_a_rate_indicator_asked_in_a_unit_of_its_level_is_asked_as_that_level():
 def test_an_english_set_up_is_an_establishment_not_a_target():
     q = analyze("How many new foreign-invested enterprises were set up in Hunan in 2024?")
     assert q.time == "result" and "外资企业|外商投资企业" in q.terms
-    assert analyze("What target did Hunan set for GDP growth?").time == "target"
+    assert analyze("What did Hunan set for GDP growth this year?").time == "target"
     assert "落后产能" in analyze("How many outdated-capacity firms did Zhuzhou shut down?").terms
 
 
