@@ -15,7 +15,7 @@ import functools
 import re
 
 from .lexicon import lexicon, pattern
-from .text.numbers import Quantity, figures, quantities
+from .text.numbers import RATIOS, Quantity, figures, quantities
 from .text.sentences import split_sentences
 from .types import Document, Figure, Section
 
@@ -103,7 +103,7 @@ def _measure(ind_id: str, between: str, q: Quantity, forced: str = "") -> tuple[
     sign = -1.0 if verb else 1.0
     if verb is None and not reached:
         verb = next((v for v in growth if v in between), None)
-    if q.kind in ("percent", "points", "permille"):
+    if q.kind in RATIOS:
         if q.kind == "percent" and ind.default == "rate":
             return "rate", q.value  # a rate indicator's percentage is its level
         if verb:
@@ -284,7 +284,7 @@ def _sentence_figures(sent: str, offset: int, kind: str, year: int, rid: str, se
             # … whose changes after it ("…，(分别)增长18.6%和23.4%") are the whole run's, in order
             shared_changes = after_figures and bool(re.search(r"分别|\d[%％]?\s*[和、]\s*\d", sent[group[-1].end: stop]))
             if k and "分别" in sent[group[-1].end: stop] and not after_figures:
-                pct = lambda q: q.kind in ("percent", "points", "permille")  # noqa: E731
+                pct = lambda q: q.kind in RATIOS  # noqa: E731
                 same_kind = [q for q in seg_qs if seg_qs and pct(q) == pct(seg_qs[0])]
                 seg_qs = [same_kind[k]] if len(same_kind) > k else []
                 last_end = group[-1].end

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text.numbers import Quantity, quantities
+from .text.numbers import RATIOS, Quantity, quantities
 
 _MARK = re.compile(r"\[\d{1,3}\]")
 _FREE_KINDS = ("year",)
@@ -27,7 +27,7 @@ def _same(a: Quantity, b: Quantity) -> bool:
     if a.same(b):
         return True
     # a bare scaled number ("1.5千亿") against an amount with a unit ("1500亿元")
-    loose = ("percent", "points", "permille", "times")
+    loose = RATIOS + ("times",)
     if (a.kind == "plain") != (b.kind == "plain") and a.kind not in loose and b.kind not in loose:
         return abs(a.value - b.value) <= 1e-9 * max(1.0, abs(a.value))
     return False

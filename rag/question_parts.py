@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from .gazetteer import gazetteer
 from .lexicon import lexicon, pattern
 from .question_cues import cues, has, said
+from .text.numbers import RATIOS
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def parts_of(low: str, english: bool) -> list[Part]:
         parts = both
     # "优良天数要达到多少天": a level in the unit asked, not the indicator's default rate
     kind = unit_kind(low)
-    if kind and kind not in ("percent", "points", "permille"):
+    if kind and kind not in RATIOS:
         parts = [replace(p, measure="level") if p.measure == "rate" and "level" in lex.by_id[p.indicator].measures
                  else p for p in parts]
     return parts + [p for p in free if not p.indicator]

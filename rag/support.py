@@ -15,7 +15,7 @@ from .facts import sentence_figures
 from .lexicon import lexicon, pattern
 from .query import Part, Query
 from .route import Route
-from .text.numbers import figures, has_figure
+from .text.numbers import RATIOS, figures, has_figure
 from .types import Figure, Report
 
 
@@ -108,7 +108,7 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
         return False
     if q.intent in ("figure", "count") and not has_figure(sentence):
         return False
-    if q.intent == "count" and not any(f.kind not in ("percent", "points", "permille") for f in figures(sentence)):
+    if q.intent == "count" and not any(f.kind not in RATIOS for f in figures(sentence)):
         return False
     return True
 

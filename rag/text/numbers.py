@@ -27,6 +27,9 @@ _PCT_CN = r"(?:百分之|千分之)"
 YEAR_RE = re.compile(r"(?<![0-9０-９.])((?:19|20)[0-9]{2})(?![0-9０-９.%])")
 
 
+RATIOS = ("percent", "points", "permille")  # kinds of a figure that is a ratio, not an amount
+
+
 @dataclass(frozen=True)
 class Quantity:
     start: int  # span in the text: qualifier words, number, scale, unit
@@ -163,7 +166,7 @@ def quantities(text: str) -> list[Quantity]:
             kind = "percent"
         value = _num(n1)
         high = _num(m.group("n2")) if m.group("n2") else None
-        if kind not in ("percent", "points", "permille", "times"):
+        if kind not in RATIOS + ("times",):
             value *= scale
             high = high * scale if high is not None else None
         q, qt, s = _qualifier(text, m.start() if per_at < 0 else per_at, m.group("after") or m.group("approx"), before_re)
