@@ -34,9 +34,9 @@ def key_terms(q: str, parts: list[Part], names: tuple[str, ...], english: bool) 
     named = set()
     for p in parts:
         if p.indicator:  # one term: any of the indicator's report names ("实际使用外资|实际利用外资|…")
-            ind = lex.by_id[p.indicator]
-            named |= set(lex.search_names(p.indicator))
-            out.append("|".join(dict.fromkeys(lex.search_names(p.indicator) + tuple(t for t in ind.terms if not t.isascii()))))
+            names = lex.search_names(p.indicator)
+            named |= set(names)
+            out.append("|".join(dict.fromkeys(names + tuple(t for t in lex.by_id[p.indicator].terms if not t.isascii()))))
     if english:
         out += [t for t in english_terms(q.lower()) if t not in named]
         # a figure the question quotes ("more than 2,600 registered companies") is written

@@ -113,6 +113,13 @@ def supports(q: Query, part: Part | None, route: Route, sentence: str, section: 
     return True
 
 
+def _with_change(sentence: str, end: int) -> int:
+    """``end``, past the change that follows the figure ending there ("…，增长4.8%") when
+    it names no other indicator."""
+    follow = pattern("change_after", "text").match(sentence[end:])
+    return end + follow.end() if follow and not lexicon().mentions(follow.group(1)) else end
+
+
 def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     """The clause(s) of ``sentence`` that answer ``part``: from where it names the
     indicator through the figure stating it, and the change of that figure right after it
@@ -139,10 +146,7 @@ def clause_for(part: Part, sentence: str, scope: str | None = None) -> str:
     m = re.match(r"[^，,；;。]*", sentence[end:])
     if "分别" in sentence[start:end] and m:
         end += len(m.group(0))
-    # the change that follows the figure, when it names no other indicator
-    follow = pattern("change_after", "text").match(sentence[end:])
-    if follow and not lexicon().mentions(follow.group(1)):
-        end += follow.end()
+    end = _with_change(sentence, end)
     # and a target's stretch goal ("增长7%以上、力争达到8%")
     stretch = pattern("stretch_after", "text").match(sentence[end:])
     if stretch and not lexicon().mentions(stretch.group(1)):
@@ -168,8 +172,4 @@ def words_clause(words: str, sentence: str) -> str:
     between = sentence[end: end + fig.start] if fig else ""
     if fig is None or not pattern("words_to_figure", "text").fullmatch(between):
         return ""
-    end += fig.end
-    follow = pattern("change_after", "text").match(sentence[end:])
-    if follow and not lexicon().mentions(follow.group(1)):
-        end += follow.end()
-    return sentence[at:end]
+    return sentence[at:_with_change(sentence, end + fig.end)]

@@ -123,6 +123,15 @@ def _kind(unit: str, pct: str | None, u1: str | None) -> str:
     return lexicon().units.get(unit, "plain") if unit else "plain"
 
 
+def _per_unit(text: str, start: int, unit: str) -> tuple[str, int]:
+    """"每立方米22微克": the unit with the per written before the figure (微克/立方米) and
+    where that per starts (the figure is written from it); else ``unit`` and -1."""
+    for w, sfx in lexicon().per_before.items():
+        if unit and text[max(0, start - len(w) - 1): start].strip().endswith(w) and unit + sfx in lexicon().units:
+            return unit + sfx, text.rfind(w, 0, start)
+    return unit, -1
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every figure in ``text``, in order, with offsets into ``text``."""
     arabic, chinese, before_re = _patterns()
@@ -156,11 +165,7 @@ def quantities(text: str) -> list[Quantity]:
             continue
         scale = lex.scales.get(m.group("scale") or "", 1.0)
         unit = (m.group("unit") or "").replace("／", "/")
-        # "每立方米22微克": 22微克/立方米, the figure written from 每
-        per = next(((unit + sfx, text.rfind(w, 0, m.start())) for w, sfx in lex.per_before.items() if unit
-                    and text[max(0, m.start() - len(w) - 1): m.start()].strip().endswith(w)), ("", -1))
-        per_at = per[1] if per[0] in lex.units else -1
-        unit = per[0] if per_at >= 0 else unit
+        unit, per_at = _per_unit(text, m.start(), unit)
         kind = _kind(unit, m.group("pct"), m.group("u1"))
         if m.group("u1") is None and unit in ("%", "％"):
             kind = "percent"
